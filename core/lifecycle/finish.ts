@@ -1,0 +1,168 @@
+import { ClaimConflictError } from '../errors';
+import { backoffDelay } from '../model/backoff';
+import { newToken } from '../model/keys';
+import { buildOccurrence } from '../model/occurrence';
+import { occurrencesToCreate } from '../model/schedule';
+import { assertTransition } from '../model/state-machine';
+import type { FailureReason, TaskError, TaskRecord } from '../model/task';
+import type { ScheduleStore } from '../store/schedule-store';
+import { activeKeys, dueKeys } from '../store/task-item';
+import type { TaskStore } from '../store/task-store';
+import { statusEvent, type EventPublisher, type StatusEventMode } from './events';
+
+export interface LifecycleDeps {
+  readonly store: TaskStore;
+  readonly schedules: ScheduleStore;
+  readonly events: EventPublisher;
+  readonly eventMode: StatusEventMode;
+  readonly shards: number;
+  /** How long a finished task's follow-up work may take before the reaper redoes it. */
+  readonly graceMs: number;
+  /** Cap on occurrences created at once when a schedule catches up on missed runs. */
+  readonly maxCatchUp?: number;
+}
+
+export type TerminalOutcome =
+  | { readonly status: 'completed'; readonly result?: unknown; readonly resultS3Key?: string }
+  | { readonly status: 'failed'; readonly error: TaskError }
+  | { readonly status: 'cancelled'; readonly error?: TaskError };
+
+export interface FinishRequest {
+  /** The task as last seen: the write is fenced by its status and token. */
+  readonly task: TaskRecord;
+  readonly outcome: TerminalOutcome;
+  readonly logS3Key?: string;
+  /** For schedules computed by the job module: the date its `nextRun` returned. */
+  readonly nextRunAt?: number;
+}
+
+/** Reasons that retrying cannot fix. */
+const FINAL_REASONS: readonly FailureReason[] = ['expired', 'cancelled', 'dependency-failed', 'invalid-task', 'job-load-failed'];
+
+export const willRetry = (task: TaskRecord): boolean =>
+  task.status === 'failed' && task.attempt < task.maxAttempts && !FINAL_REASONS.includes(task.error?.reason ?? 'error');
+
+/**
+ * The one finish path for every ending (runner, reaper, cancel, expiry, dependency failure):
+ * a terminal write fenced by status and token, then the follow-up work. The task stays in the
+ * active index until the follow-up is done, so a crash in between is redone by the reaper.
+ */
+export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
+  const ended = await writeTerminal(deps, req, now);
+  await runFollowUp(deps, ended, now, req.nextRunAt);
+  return ended;
+}
+
+export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
+  const { task, outcome } = req;
+  assertTransition(task.status, outcome.status);
+  const set: Record<string, unknown> = {
+    status: outcome.status,
+    endedAt: now,
+    ttl: Math.ceil((now + task.retentionMs) / 1000),
+  };
+  if (outcome.status === 'completed') {
+    if (outcome.result !== undefined) set.result = outcome.result;
+    if (outcome.resultS3Key) set.resultS3Key = outcome.resultS3Key;
+  } else if (outcome.error) set.error = outcome.error;
+  if (req.logS3Key) set.logS3Key = req.logS3Key;
+  // Pending (or waiting) tasks are not in the active index yet; in-flight ones already are.
+  if (task.status === 'pending') Object.assign(set, activeKeys(task.id, now + deps.graceMs, deps.shards));
+  return deps.store.transition(
+    task.id,
+    { set, remove: task.status === 'pending' ? ['gsi3pk', 'gsi3sk', 'held'] : [] },
+    { equals: { status: task.status, token: task.token } },
+    `${task.status} with token ${task.token}`,
+  );
+}
+
+/**
+ * Everything that follows a terminal write, each step idempotent, so running it twice (a
+ * crashed runner, then the reaper) has the effect of running it once.
+ */
+export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: number, nextRunAt?: number): Promise<void> {
+  if (task.effectsDone) return;
+  await deps.store.releaseConcurrency(task);
+  if (willRetry(task)) {
+    if (deps.eventMode !== 'none') await deps.events.publish([statusEvent(task, 'running', 'retrying', now)]);
+    await retry(deps, task, now);
+    return;
+  }
+  if (task.idempotencyKey) await deps.store.recordIdemOutcome(task.idempotencyKey, task.id, task.status, Math.ceil((now + 4 * task.retentionMs) / 1000));
+  await settleDependents(deps, task, now);
+  if (task.scheduleId) await scheduleNext(deps, task, now, nextRunAt);
+  if (deps.eventMode !== 'none') await deps.events.publish([statusEvent(task, task.startedAt ? 'running' : 'pending', task.status, now)]);
+  await deps.store.tryTransition(
+    task.id,
+    { set: { effectsDone: true }, remove: ['gsi1pk', 'gsi1sk'] },
+    { equals: { status: task.status, token: task.token } },
+  );
+}
+
+/** A failed attempt becomes the next pending attempt, due after its backoff. The same write leaves the active index. */
+async function retry(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
+  const attempt = task.attempt + 1;
+  const dueAt = now + backoffDelay(task.backoff, attempt);
+  await deps.store.tryTransition(
+    task.id,
+    {
+      set: { status: 'pending', attempt, dueAt, token: newToken(), lastError: task.error, ...dueKeys({ ...task, dueAt }, deps.shards) },
+      remove: ['error', 'endedAt', 'startedAt', 'queuedAt', 'runnerId', 'leaseUntil', 'ttl', 'cancelRequested', 'progress'],
+    },
+    { equals: { status: 'failed', token: task.token, attempt: task.attempt } },
+  );
+}
+
+/** Tasks waiting on this one become due if it completed, or fail with "dependency failed" if not. */
+async function settleDependents(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
+  const ids = await deps.store.dependentsOf(task.id);
+  for (const dependent of await deps.store.getMany(ids)) {
+    if (dependent.status !== 'pending' || dependent.startAfter !== task.id) continue;
+    await settleDependent(deps, dependent, task, now);
+  }
+}
+
+/** Shared by the predecessor's follow-up and by the SDK right after it writes a dependent (whoever comes second acts). */
+export async function settleDependent(deps: LifecycleDeps, dependent: TaskRecord, predecessor: TaskRecord | undefined, now: number): Promise<void> {
+  if (predecessor?.status === 'completed') {
+    await deps.store.releaseWaiting(dependent, now, { equals: { gsi3pk: `after#${predecessor.id}` } });
+    return;
+  }
+  // Not completed: it failed for good, was cancelled, expired, or is gone.
+  if (predecessor && !['failed', 'cancelled'].includes(predecessor.status)) return;
+  if (predecessor && willRetry(predecessor)) return;
+  try {
+    await finishTask(
+      deps,
+      {
+        task: dependent,
+        outcome: {
+          status: 'failed',
+          error: { reason: 'dependency-failed', message: `task ${dependent.startAfter} ${predecessor ? `ended ${predecessor.status}` : 'does not exist any more'}, so this task will not run` },
+        },
+      },
+      now,
+    );
+  } catch (err) {
+    if (!(err instanceof ClaimConflictError)) throw err;
+  }
+}
+
+async function scheduleNext(deps: LifecycleDeps, task: TaskRecord, now: number, nextRunAt?: number): Promise<void> {
+  const scheduleId = task.scheduleId as string;
+  const schedule = await deps.schedules.get(scheduleId);
+  const occurrenceAt = task.occurrenceAt ?? task.dueAt;
+  if (!schedule || !schedule.active || schedule.nextDueAt !== occurrenceAt) return;
+  const dues =
+    schedule.spec.kind === 'computed'
+      ? nextRunAt !== undefined
+        ? [Math.max(nextRunAt, now)]
+        : []
+      : occurrencesToCreate(schedule.spec, occurrenceAt, now, schedule.missedRuns, Math.min(schedule.maxCatchUp, deps.maxCatchUp ?? 50));
+  const lastCompletedAt = task.status === 'completed' ? task.endedAt : schedule.lastCompletedAt;
+  const occurrences = dues.map((due) => buildOccurrence(schedule, due, now, lastCompletedAt));
+  await deps.schedules.advance(schedule.id, occurrenceAt, occurrences, {
+    ...(lastCompletedAt !== undefined ? { lastCompletedAt } : {}),
+    ...(occurrences.length === 0 ? { active: false } : {}),
+  });
+}

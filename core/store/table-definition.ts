@@ -1,0 +1,24 @@
+import { INDEX, TTL_ATTRIBUTE } from '../model/keys';
+
+/**
+ * The table's shape in one place, read by the CDK construct and by code that creates tables
+ * for tests, so the two cannot drift. Indexes are KEYS_ONLY or project only attributes that never
+ * change after creation: an update that touches no projected attribute costs no index write.
+ */
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  /** Non-key attributes copied into the index; all are immutable once the item exists. */
+  readonly include: readonly string[];
+}
+
+export const TABLE_INDEXES: readonly IndexDefinition[] = [
+  { name: INDEX.sched.name, partitionKey: INDEX.sched.pk, sortKey: INDEX.sched.sk, include: ['slots', 'slotClass', 'token', 'expiresAt', 'maxConcurrency', 'concurrencyKey', 'concurrencyLimit', 'job'] },
+  { name: INDEX.byJob.name, partitionKey: INDEX.byJob.pk, sortKey: INDEX.byJob.sk, include: [] },
+  { name: INDEX.after.name, partitionKey: INDEX.after.pk, sortKey: INDEX.after.sk, include: [] },
+];
+
+export { TTL_ATTRIBUTE };

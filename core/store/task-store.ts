@@ -1,0 +1,338 @@
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ClaimConflictError, TaskNotFoundError } from '../errors';
+import { INDEX, activePk, afterPk, duePk, idOfSk, idemKey, jobPk, newToken, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
+import type { TaskRecord, TaskStatus } from '../model/task';
+import { activeKeys, dueKeys, newTaskItem, recordOf, type Item } from './task-item';
+import { buildExpressions, type Change, type Guard } from './update-expression';
+
+/** An entry of the sched index: enough to claim or inspect a task without reading it. */
+export interface SchedEntry {
+  readonly id: string;
+  /** Due time (due partitions) or the time to look again (active partitions). */
+  readonly at: number;
+  readonly sk: string;
+  readonly token: string;
+  readonly job: string;
+  readonly slots: number;
+  readonly slotClass: string;
+  readonly expiresAt?: number;
+  readonly maxConcurrency?: number;
+  readonly concurrencyKey?: string;
+  readonly concurrencyLimit?: number;
+}
+
+export interface TaskStoreOptions {
+  readonly tableName: string;
+  readonly shards: number;
+}
+
+export const isConditionFailure = (err: unknown): boolean =>
+  (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
+  ((err as { name?: string })?.name === 'TransactionCanceledException' &&
+    ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+/** Concurrency scopes a task counts against: its job's limit and its concurrency key's limit. */
+export function concurrencyScopes(t: { job: string; maxConcurrency?: number; concurrencyKey?: string; concurrencyLimit?: number }): { scope: string; limit: number }[] {
+  const scopes: { scope: string; limit: number }[] = [];
+  if (t.maxConcurrency && t.maxConcurrency > 0) scopes.push({ scope: `job#${t.job}`, limit: t.maxConcurrency });
+  if (t.concurrencyKey && t.concurrencyLimit && t.concurrencyLimit > 0) scopes.push({ scope: `key#${t.job}#${t.concurrencyKey}`, limit: t.concurrencyLimit });
+  return scopes;
+}
+
+/**
+ * DynamoDB access for tasks. Each state change is one conditional write fenced by status and
+ * token; a lost condition surfaces as ClaimConflictError (or `undefined` where losing is normal).
+ */
+export class TaskStore {
+  constructor(
+    readonly doc: DynamoDBDocumentClient,
+    readonly options: TaskStoreOptions,
+  ) {}
+
+  get tableName(): string {
+    return this.options.tableName;
+  }
+
+  /** Writes a new task. With an idempotency key, the task and its IDEM item are written together or not at all. */
+  async put(task: TaskRecord, idem?: { key: string; ttl: number }): Promise<void> {
+    const item = { ...newTaskItem(task, this.options.shards) };
+    const putTask = { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' };
+    if (!idem) {
+      await this.doc.send(new PutCommand(putTask));
+      return;
+    }
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: putTask },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...idemKey(idem.key), type: 'idem', taskId: task.id, createdAt: task.createdAt, ttl: idem.ttl },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  async getIdem(key: string): Promise<{ taskId: string; outcome?: TaskStatus } | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: idemKey(key), ConsistentRead: true }));
+    return res.Item as { taskId: string; outcome?: TaskStatus } | undefined;
+  }
+
+  /** Records the task's final outcome on its idempotency item (read by hasExecutedSuccessfully). */
+  async recordIdemOutcome(key: string, taskId: string, outcome: TaskStatus, ttl: number): Promise<void> {
+    await this.updateRaw(idemKey(key), { set: { outcome, ttl } }, { equals: { taskId } }).catch((err) => {
+      if (!isConditionFailure(err)) throw err;
+    });
+  }
+
+  async get(id: string, consistent = true): Promise<TaskRecord | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: taskKey(id), ConsistentRead: consistent }));
+    return res.Item ? recordOf(res.Item) : undefined;
+  }
+
+  async mustGet(id: string): Promise<TaskRecord> {
+    const task = await this.get(id);
+    if (!task) throw new TaskNotFoundError(id);
+    return task;
+  }
+
+  /** Reads many tasks at once (at most 100 per call to DynamoDB), returning them in the order asked. */
+  async getMany(ids: readonly string[]): Promise<TaskRecord[]> {
+    const found = new Map<string, TaskRecord>();
+    for (let i = 0; i < ids.length; i += 100) {
+      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map(taskKey);
+      while (keys && keys.length) {
+        const res = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+        for (const item of res.Responses?.[this.tableName] ?? []) found.set(String(item.id), recordOf(item));
+        keys = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
+      }
+    }
+    return ids.flatMap((id) => (found.has(id) ? [found.get(id) as TaskRecord] : []));
+  }
+
+  /** Tasks of one due partition whose due time is at or before `upTo`, oldest first. */
+  queryDue(slotClass: string, shard: number, upTo: number, limit?: number): Promise<SchedEntry[]> {
+    return this.querySched(duePk(slotClass, shard), upTo, limit);
+  }
+
+  /** In-flight tasks and finished tasks with follow-up work pending, whose look-again time is at or before `upTo`. */
+  queryActive(shard: number, upTo = Number.MAX_SAFE_INTEGER, limit?: number): Promise<SchedEntry[]> {
+    return this.querySched(activePk(shard), upTo, limit);
+  }
+
+  private async querySched(pk: string, upTo: number, limit?: number): Promise<SchedEntry[]> {
+    const entries: SchedEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX.sched.name,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
+          ExpressionAttributeNames: { '#pk': INDEX.sched.pk, '#sk': INDEX.sched.sk },
+          ExpressionAttributeValues: { ':pk': pk, ':upTo': timeUpperBound(upTo) },
+          ExclusiveStartKey: startKey,
+          ...(limit ? { Limit: limit - entries.length } : {}),
+        }),
+      );
+      for (const item of res.Items ?? []) entries.push(schedEntryOf(item));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey && (!limit || entries.length < limit));
+    return entries;
+  }
+
+  /**
+   * Claims a due task: pending -> queued with a new token, moved from the due partition to the
+   * active one (look again after the dispatch window). Also takes the task's concurrency slots,
+   * in the same transaction. Returns undefined when another ticker won or a limit is full.
+   */
+  async claim(entry: SchedEntry, now: number, dispatchWindowMs: number): Promise<{ token: string } | undefined> {
+    const token = newToken();
+    const update = {
+      TableName: this.tableName,
+      Key: taskKey(entry.id),
+      ...buildExpressions(
+        { set: { status: 'queued', token, queuedAt: now, ...activeKeys(entry.id, now + dispatchWindowMs, this.options.shards) } },
+        { equals: { status: 'pending', token: entry.token, [INDEX.sched.sk]: entry.sk } },
+      ),
+    };
+    const scopes = concurrencyScopes(entry);
+    try {
+      if (scopes.length === 0) await this.doc.send(new UpdateCommand(update));
+      else
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: update as never },
+              ...scopes.map(({ scope, limit }) => ({
+                Update: {
+                  TableName: this.tableName,
+                  Key: { pk: `conc#${scope}`, sk: 'conc' },
+                  UpdateExpression: 'ADD #holders :me',
+                  ConditionExpression: 'attribute_not_exists(#holders) OR size(#holders) < :limit OR contains(#holders, :id)',
+                  ExpressionAttributeNames: { '#holders': 'holders' },
+                  ExpressionAttributeValues: { ':me': new Set([entry.id]), ':limit': limit, ':id': entry.id },
+                },
+              })),
+            ],
+          }),
+        );
+      return { token };
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Gives back a finished task's concurrency slots. Idempotent: removing an absent member is a no-op. */
+  async releaseConcurrency(task: TaskRecord): Promise<void> {
+    for (const { scope } of concurrencyScopes(task)) {
+      await this.updateRaw({ pk: `conc#${scope}`, sk: 'conc' }, { delete: { holders: new Set([task.id]) } }, {});
+    }
+  }
+
+  async concurrencyHolders(scope: string): Promise<string[]> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `conc#${scope}`, sk: 'conc' }, ConsistentRead: true }));
+    return [...((res.Item?.holders as Set<string> | undefined) ?? [])];
+  }
+
+  /** queued -> running for this runner, with a short lease. Throws ClaimConflictError on a stale token or duplicate delivery. */
+  start(id: string, token: string, runnerId: string, now: number, leaseMs: number): Promise<TaskRecord> {
+    return this.transition(id, { set: { status: 'running', runnerId, startedAt: now, leaseUntil: now + leaseMs } }, { equals: { status: 'queued', token } }, 'queued with that token');
+  }
+
+  /** Extends a running task's lease; the answer says whether a cancel was requested. */
+  async heartbeat(id: string, token: string, now: number, leaseMs: number, progress?: TaskRecord['progress']): Promise<{ cancelRequested: boolean }> {
+    const task = await this.transition(
+      id,
+      { set: { leaseUntil: now + leaseMs, ...(progress ? { progress } : {}) } },
+      { equals: { status: 'running', token } },
+      'running with that token',
+    );
+    return { cancelRequested: Boolean(task.cancelRequested) };
+  }
+
+  /** Any status change fenced by the current status (one of) and token. */
+  transition(id: string, change: Change, guard: Guard, expected: string): Promise<TaskRecord> {
+    return this.updateRaw(taskKey(id), change, guard, 'ALL_NEW').then(
+      (item) => recordOf(item as Item),
+      (err) => {
+        if (isConditionFailure(err)) throw new ClaimConflictError(id, expected);
+        throw err;
+      },
+    );
+  }
+
+  /** Like transition, but a lost condition is an expected outcome and returns undefined. */
+  async tryTransition(id: string, change: Change, guard: Guard): Promise<TaskRecord | undefined> {
+    try {
+      return await this.transition(id, change, guard, '');
+    } catch (err) {
+      if (err instanceof ClaimConflictError) return undefined;
+      throw err;
+    }
+  }
+
+  async updateRaw(key: Record<string, string>, change: Change, guard: Guard, returnValues: 'NONE' | 'ALL_NEW' = 'NONE'): Promise<Item | undefined> {
+    const res = await this.doc.send(
+      new UpdateCommand({ TableName: this.tableName, Key: key, ReturnValues: returnValues, ...buildExpressions(change, guard) }),
+    );
+    return res.Attributes;
+  }
+
+  /** Back to pending and due now, with a new token: for claimed tasks no runner started in time. */
+  putBack(task: TaskRecord, now: number): Promise<TaskRecord | undefined> {
+    const again = { ...task, dueAt: now };
+    return this.tryTransition(
+      task.id,
+      { set: { status: 'pending', token: newToken(), dueAt: now, ...dueKeys(again, this.options.shards) }, remove: ['queuedAt'] },
+      { equals: { status: 'queued', token: task.token } },
+    );
+  }
+
+  /** Moves a task's look-again time in the active partition (for long runs whose lease is still valid). */
+  lookAgainAt(task: TaskRecord, at: number): Promise<TaskRecord | undefined> {
+    return this.tryTransition(task.id, { set: activeKeys(task.id, at, this.options.shards) }, { equals: { status: task.status, token: task.token } });
+  }
+
+  /** Newest-first page of one job's task ids, merged over the listing shards. `before` is the last id of the previous page. */
+  async listIds(job: string, limit: number, before?: string): Promise<string[]> {
+    const perShard = await Promise.all(
+      Array.from({ length: this.options.shards }, (_, shard) =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX.byJob.name,
+            KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': INDEX.byJob.pk, '#sk': INDEX.byJob.sk },
+            ExpressionAttributeValues: { ':pk': jobPk(job, shard), ...(before ? { ':before': before } : {}) },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        ),
+      ),
+    );
+    const ids = perShard.flatMap((r) => (r.Items ?? []).map((i) => String(i[INDEX.byJob.sk])));
+    return ids.sort().reverse().slice(0, limit);
+  }
+
+  /** Ids of tasks waiting for `predecessorId` to complete. */
+  async dependentsOf(predecessorId: string): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX.after.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': INDEX.after.pk },
+          ExpressionAttributeValues: { ':pk': afterPk(predecessorId) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      ids.push(...(res.Items ?? []).map((i) => String(i[INDEX.after.sk])));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+    return ids;
+  }
+
+  /** A waiting task becomes due (its predecessor completed, or a held task was released). */
+  releaseWaiting(task: TaskRecord, now: number, guard: Guard): Promise<TaskRecord | undefined> {
+    const dueAt = Math.max(task.dueAt, now);
+    return this.tryTransition(
+      task.id,
+      { set: { dueAt, ...dueKeys({ ...task, dueAt }, this.options.shards) }, remove: ['gsi3pk', 'gsi3sk', 'held'] },
+      { equals: { status: 'pending', token: task.token, ...guard.equals }, ...(guard.exists ? { exists: guard.exists } : {}) },
+    );
+  }
+}
+
+function schedEntryOf(item: Item): SchedEntry {
+  const sk = String(item[INDEX.sched.sk]);
+  return {
+    id: idOfSk(sk),
+    at: timeOfSk(sk),
+    sk,
+    token: String(item.token),
+    job: String(item.job),
+    slots: Number(item.slots ?? 1),
+    slotClass: String(item.slotClass),
+    expiresAt: item.expiresAt as number | undefined,
+    maxConcurrency: item.maxConcurrency as number | undefined,
+    concurrencyKey: item.concurrencyKey as string | undefined,
+    concurrencyLimit: item.concurrencyLimit as number | undefined,
+  };
+}
