@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { scheduleKey, taskKey } from '../model/keys';
+import { scheduleKey } from '../model/keys';
 import type { ScheduleRecord, TaskRecord } from '../model/task';
 import { newTaskItem } from './task-item';
 import { isConditionFailure, type TaskStoreOptions } from './task-store';
@@ -89,6 +89,30 @@ export class ScheduleStore {
     }
   }
 
+  /** Re-activates a paused schedule together with its next occurrence, or does nothing if it is not paused. */
+  async resume(id: string, occurrence: TaskRecord): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.options.tableName,
+                Key: scheduleKey(id),
+                ...buildExpressions({ set: { active: true, nextDueAt: occurrence.dueAt } }, { equals: { active: false }, notExists: ['stopped'] }),
+              } as never,
+            },
+            { Put: { TableName: this.options.tableName, Item: newTaskItem(occurrence, this.options.shards), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   /** A conditional write on the schedule item alone (pause, resume, stop, sync). False when the condition failed. */
   async update(id: string, change: Change, guard: Guard): Promise<boolean> {
     try {
@@ -98,11 +122,5 @@ export class ScheduleStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-  }
-
-  /** Whether the occurrence for `dueAt` exists (used by resume to avoid recreating it). */
-  async occurrenceExists(id: string): Promise<boolean> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.options.tableName, Key: taskKey(id), ProjectionExpression: 'pk' }));
-    return Boolean(res.Item);
   }
 }

@@ -1,0 +1,224 @@
+import type { Catalogue } from '../catalogue';
+import { loadRuntimeConfig, type RuntimeConfig } from '../config/runtime';
+import { ClaimConflictError, TaskNotFoundError, TaskTimeoutError, ValidationError } from '../errors';
+import { finishTask, settleDependent, willRetry } from '../lifecycle/finish';
+import { newToken } from '../model/keys';
+import { newTask } from '../model/new-task';
+import { isTerminal, type TaskRecord, type TaskStatus } from '../model/task';
+import { createServices, type Services } from '../services';
+import { dueKeys } from '../store/task-item';
+import { isConditionFailure } from '../store/task-store';
+import { RecurringSchedules } from './recurring';
+import { checkArgs, DEFAULT_MAX_ARGS_BYTES, parseDuration, parseTime, parseWith, ScheduleOptionsSchema, type ScheduleOptions } from './validation';
+
+export interface JobfleetClientOptions {
+  readonly catalogue: Catalogue;
+  /** @default loadRuntimeConfig(process.env) */
+  readonly config?: RuntimeConfig;
+  /** Clients and stores; built from `config` when omitted. */
+  readonly services?: Services;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** @default 32 KiB */
+  readonly maxArgsBytes?: number;
+}
+
+export interface ListOptions {
+  readonly job?: string;
+  readonly status?: TaskStatus;
+  /** @default 50 */
+  readonly limit?: number;
+  /** The `cursor` of the previous page. */
+  readonly cursor?: string;
+}
+
+export interface TaskPage {
+  readonly tasks: TaskRecord[];
+  /** Pass to the next `list` call; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/**
+ * The jobfleet SDK: schedule tasks, follow them, cancel them, and manage recurring schedules.
+ * Every call validates its input first and throws a typed error naming the field.
+ */
+export class JobfleetClient {
+  readonly services: Services;
+  readonly schedules: RecurringSchedules;
+  private readonly catalogue: Catalogue;
+  private readonly now: () => number;
+  private readonly maxArgsBytes: number;
+
+  constructor(options: JobfleetClientOptions) {
+    this.catalogue = options.catalogue;
+    this.services = options.services ?? createServices(options.config ?? loadRuntimeConfig());
+    this.now = options.clock ?? Date.now;
+    this.maxArgsBytes = options.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
+    this.schedules = new RecurringSchedules(this.catalogue, this.services, this.now, (args, job) => this.validArgs(job, args));
+  }
+
+  /**
+   * Schedules one run of `job`: now (default), `at` a time, after a `delay`, after another task
+   * completes (`startAfter`), or `hold` it until `release`. A second call with the same
+   * `idempotencyKey` returns the first task, even when the calls race.
+   */
+  async schedule(job: string, args?: unknown, options: ScheduleOptions = {}): Promise<TaskRecord> {
+    const opts = parseWith(ScheduleOptionsSchema, options, 'options');
+    const resolved = this.catalogue.get(job);
+    const validArgs = this.validArgs(job, args);
+    const now = this.now();
+    if (opts.at !== undefined && opts.delay !== undefined) throw new ValidationError('options.delay', 'give either "at" or "delay", not both');
+    const dueAt = Math.max(now, opts.at !== undefined ? parseTime(opts.at, 'options.at') : now + (opts.delay !== undefined ? parseDuration(opts.delay, 'options.delay') : 0));
+    const expiresAt = opts.expiresAt !== undefined ? parseTime(opts.expiresAt, 'options.expiresAt') : undefined;
+    if (expiresAt !== undefined && expiresAt <= now) throw new ValidationError('options.expiresAt', 'is in the past; give a later time, or leave it out to never expire');
+    if (expiresAt !== undefined && expiresAt <= dueAt) throw new ValidationError('options.expiresAt', 'is before the task is due, so it could never run; move it after "at"/"delay"');
+    if (opts.concurrencyLimit !== undefined && opts.concurrencyKey === undefined) throw new ValidationError('options.concurrencyLimit', 'needs a "concurrencyKey" to count against');
+    if (opts.startAfter !== undefined && opts.hold) throw new ValidationError('options.hold', 'a task waiting on "startAfter" is already held until then; use one or the other');
+    const predecessor = opts.startAfter !== undefined ? await this.services.store.get(opts.startAfter) : undefined;
+    if (opts.startAfter !== undefined && !predecessor) throw new ValidationError('options.startAfter', `task ${opts.startAfter} does not exist; schedule the predecessor first`);
+
+    const task = newTask(resolved.snapshot, { ...opts, args: validArgs, dueAt, expiresAt, held: opts.hold }, now);
+    if (opts.idempotencyKey === undefined) await this.services.store.put(task);
+    else {
+      const existing = await this.putIdempotent(task, opts.idempotencyKey);
+      if (existing) return existing;
+    }
+    if (predecessor) {
+      // Whoever comes second acts: if the predecessor already ended, settle this task now.
+      const current = await this.services.store.get(predecessor.id);
+      if (!current || (isTerminal(current.status) && !willRetry(current))) await settleDependent(this.services, task, current, this.now());
+      return this.get(task.id);
+    }
+    return task;
+  }
+
+  private async putIdempotent(task: TaskRecord, key: string): Promise<TaskRecord | undefined> {
+    const ttl = Math.ceil((task.createdAt + 4 * task.retentionMs) / 1000);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const idem = await this.services.store.getIdem(key);
+      if (idem) {
+        const existing = await this.services.store.get(idem.taskId);
+        if (existing) return existing;
+        throw new ValidationError('options.idempotencyKey', `"${key}" was used by task ${idem.taskId}, whose record has expired; use a new key`);
+      }
+      try {
+        await this.services.store.put(task, { key, ttl });
+        return undefined;
+      } catch (err) {
+        // Lost the race (or a transaction conflict with the winner): read what the winner wrote.
+        if (!isConditionFailure(err) && (err as { name?: string }).name !== 'TransactionCanceledException') throw err;
+        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+      }
+    }
+    throw new ValidationError('options.idempotencyKey', `could not settle "${key}" after repeated conflicts; retry the call`);
+  }
+
+  private validArgs(job: string, args: unknown): unknown {
+    const schema = this.catalogue.get(job).definition.args;
+    const parsed = schema ? parseWith(schema, args, 'args') : args;
+    checkArgs(parsed, this.maxArgsBytes);
+    return parsed ?? null;
+  }
+
+  /** Makes a held task due now. */
+  async release(taskId: string): Promise<TaskRecord> {
+    const task = await this.get(taskId);
+    if (!task.held || task.status !== 'pending') throw new ValidationError('taskId', `task ${taskId} is ${task.status}${task.held ? '' : ' and not held'}; only held pending tasks can be released`);
+    const released = await this.services.store.releaseWaiting(task, this.now(), { equals: { held: true } });
+    if (!released) throw new ClaimConflictError(taskId, 'held');
+    return released;
+  }
+
+  async get(taskId: string): Promise<TaskRecord> {
+    const task = await this.services.store.get(taskId);
+    if (!task) throw new TaskNotFoundError(taskId);
+    return task;
+  }
+
+  /** Tasks newest first, by job (or across every catalogued job) and optionally by status. */
+  async list(options: ListOptions = {}): Promise<TaskPage> {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('options.limit', 'must be an integer from 1 to 1000');
+    const jobs = options.job ? [this.catalogue.get(options.job).snapshot.job] : [...this.catalogue.jobs.keys()];
+    const tasks: TaskRecord[] = [];
+    let before = options.cursor;
+    for (let page = 0; page < 20; page++) {
+      const ids = (await Promise.all(jobs.map((job) => this.services.store.listIds(job, limit, before)))).flat().sort().reverse().slice(0, limit);
+      if (ids.length === 0) return { tasks };
+      const found = await this.services.store.getMany(ids);
+      tasks.push(...found.filter((t) => !options.status || t.status === options.status));
+      before = ids[ids.length - 1];
+      if (tasks.length >= limit) {
+        const full = tasks.slice(0, limit);
+        return { tasks: full, cursor: full[limit - 1]?.id };
+      }
+      if (ids.length < limit) return { tasks };
+    }
+    // Many filtered out: hand back what we have and where to go on from.
+    return { tasks, cursor: before };
+  }
+
+  /**
+   * Cancels a task. Pending or queued: cancelled at once. Running: the runner is asked to stop,
+   * signals the script, and ends the task cancelled (a script that finishes within the grace period
+   * keeps its real outcome). Already ended: returned as it is.
+   */
+  async cancel(taskId: string): Promise<TaskRecord> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const task = await this.get(taskId);
+      if (isTerminal(task.status) || task.cancelRequested) return task;
+      try {
+        if (task.status === 'running') {
+          return await this.services.store.transition(taskId, { set: { cancelRequested: true } }, { equals: { status: 'running', token: task.token } }, 'running');
+        }
+        return await finishTask(this.services, { task, outcome: { status: 'cancelled', error: { reason: 'cancelled', message: 'cancelled through the SDK' } } }, this.now());
+      } catch (err) {
+        // A ticker or runner moved it meanwhile: look again and act on the new state.
+        if (!(err instanceof ClaimConflictError)) throw err;
+      }
+    }
+    throw new ClaimConflictError(taskId, 'stable long enough to cancel');
+  }
+
+  /** Resolves when the task has ended for good (retries included), or throws TaskTimeoutError. */
+  async waitFor(taskId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<TaskRecord> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    if (timeoutMs <= 0) throw new ValidationError('options.timeoutMs', 'must be more than 0');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const task = await this.get(taskId);
+      if (isTerminal(task.status) && task.effectsDone) return task;
+      if (Date.now() >= deadline) throw new TaskTimeoutError(`task ${taskId} is still ${task.status} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, Math.min(options.pollMs ?? 250, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  /** Whether a task scheduled with this idempotency key completed (remembered beyond the task's own retention). */
+  async hasExecutedSuccessfully(idempotencyKey: string): Promise<boolean> {
+    const idem = await this.services.store.getIdem(idempotencyKey);
+    if (!idem) return false;
+    if (idem.outcome) return idem.outcome === 'completed';
+    return (await this.services.store.get(idem.taskId))?.status === 'completed';
+  }
+
+  /** Gives a failed one-off task another attempt, due at `at` (default now). */
+  async reschedule(taskId: string, options: { at?: Date | string | number } = {}): Promise<TaskRecord> {
+    const task = await this.get(taskId);
+    if (task.status !== 'failed' || !task.effectsDone) throw new ValidationError('taskId', `task ${taskId} is ${task.status}; only failed tasks can be rescheduled`);
+    if (task.scheduleId) throw new ValidationError('taskId', `task ${taskId} is an occurrence of schedule ${task.scheduleId}; it runs again on its schedule`);
+    const now = this.now();
+    const dueAt = Math.max(now, options.at !== undefined ? parseTime(options.at, 'options.at') : now);
+    const attempt = task.attempt + 1;
+    const rescheduled = await this.services.store.transition(
+      taskId,
+      {
+        set: { status: 'pending', attempt, maxAttempts: Math.max(task.maxAttempts, attempt), dueAt, token: newToken(), lastError: task.error, ...dueKeys({ ...task, dueAt }, this.services.shards) },
+        remove: ['error', 'endedAt', 'startedAt', 'queuedAt', 'runnerId', 'leaseUntil', 'ttl', 'effectsDone', 'cancelRequested', 'progress'],
+      },
+      { equals: { status: 'failed', token: task.token } },
+      'failed',
+    );
+    if (task.idempotencyKey) await this.services.store.updateRaw({ pk: `idem#${task.idempotencyKey}`, sk: 'idem' }, { remove: ['outcome'] }, { equals: { taskId } }).catch(() => undefined);
+    return rescheduled;
+  }
+}
