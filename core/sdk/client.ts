@@ -115,7 +115,7 @@ export class JobfleetClient {
 
   private validArgs(job: string, args: unknown): unknown {
     const schema = this.catalogue.get(job).definition.args;
-    const parsed = schema ? parseWith(schema, args, 'args') : args;
+    const parsed = schema ? parseWith(schema, args ?? undefined, 'args') : args;
     checkArgs(parsed, this.maxArgsBytes);
     return parsed ?? null;
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { declaredScheduleSpec, type Catalogue } from '../catalogue';
 import { ScheduleNotFoundError, ValidationError } from '../errors';
 import { finishTask } from '../lifecycle/finish';
@@ -128,7 +129,7 @@ export class RecurringSchedules {
           continue;
         }
         const wanted = { spec, args: d.args ?? null, missedRuns: d.missedRuns ?? 'once', snapshot };
-        const same = JSON.stringify([current.spec, current.args, current.missedRuns, current.snapshot]) === JSON.stringify([wanted.spec, wanted.args, wanted.missedRuns, wanted.snapshot]);
+        const same = isDeepStrictEqual([current.spec, current.args, current.missedRuns, current.snapshot], [wanted.spec, wanted.args, wanted.missedRuns, wanted.snapshot]);
         if (!same || !current.declared) {
           await this.services.schedules.update(d.id, { set: { ...wanted, declared: true } }, { exists: ['pk'] });
           report.updated.push(d.id);

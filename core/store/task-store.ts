@@ -276,7 +276,7 @@ export class TaskStore {
             TableName: this.tableName,
             IndexName: INDEX.byJob.name,
             KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': INDEX.byJob.pk, '#sk': INDEX.byJob.sk },
+            ExpressionAttributeNames: { '#pk': INDEX.byJob.pk, ...(before ? { '#sk': INDEX.byJob.sk } : {}) },
             ExpressionAttributeValues: { ':pk': jobPk(job, shard), ...(before ? { ':before': before } : {}) },
             ScanIndexForward: false,
             Limit: limit,
