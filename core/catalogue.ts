@@ -34,6 +34,8 @@ export interface JobDefinition {
   readonly retention?: number | string;
   /** At most this many tasks of the job run at once; 1 = singleton, 0 = unlimited. @default 0 */
   readonly maxConcurrency?: number;
+  /** At most this many tasks with the same `concurrencyKey` (e.g. a tenant id) run at once, unless the task sets its own limit. */
+  readonly maxConcurrencyPerKey?: number;
   /** Optional schema the SDK validates arguments with. */
   readonly args?: z.ZodType;
   readonly schedules?: readonly DeclaredSchedule[];
@@ -84,6 +86,7 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) problems.push(`${at}.maxAttempts: must be an integer >= 1`);
     const maxConcurrency = def.maxConcurrency ?? 0;
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 0) problems.push(`${at}.maxConcurrency: must be an integer >= 0 (0 = unlimited)`);
+    if (def.maxConcurrencyPerKey !== undefined && (!Number.isInteger(def.maxConcurrencyPerKey) || def.maxConcurrencyPerKey < 1)) problems.push(`${at}.maxConcurrencyPerKey: must be an integer >= 1`);
     for (const s of def.schedules ?? []) check(() => declaredScheduleSpec(s, `${at}.schedules.${s.id}`));
     jobs.set(def.name, {
       definition: def,

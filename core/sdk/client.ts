@@ -73,11 +73,15 @@ export class JobfleetClient {
     if (expiresAt !== undefined && expiresAt <= now) throw new ValidationError('options.expiresAt', 'is in the past; give a later time, or leave it out to never expire');
     if (expiresAt !== undefined && expiresAt <= dueAt) throw new ValidationError('options.expiresAt', 'is before the task is due, so it could never run; move it after "at"/"delay"');
     if (opts.concurrencyLimit !== undefined && opts.concurrencyKey === undefined) throw new ValidationError('options.concurrencyLimit', 'needs a "concurrencyKey" to count against');
+    const concurrencyLimit = opts.concurrencyKey !== undefined ? (opts.concurrencyLimit ?? resolved.definition.maxConcurrencyPerKey) : undefined;
+    if (opts.concurrencyKey !== undefined && concurrencyLimit === undefined) {
+      throw new ValidationError('options.concurrencyKey', `has no limit to enforce; pass "concurrencyLimit" or set maxConcurrencyPerKey on job "${job}"`);
+    }
     if (opts.startAfter !== undefined && opts.hold) throw new ValidationError('options.hold', 'a task waiting on "startAfter" is already held until then; use one or the other');
     const predecessor = opts.startAfter !== undefined ? await this.services.store.get(opts.startAfter) : undefined;
     if (opts.startAfter !== undefined && !predecessor) throw new ValidationError('options.startAfter', `task ${opts.startAfter} does not exist; schedule the predecessor first`);
 
-    const task = newTask(resolved.snapshot, { ...opts, args: validArgs, dueAt, expiresAt, held: opts.hold }, now);
+    const task = newTask(resolved.snapshot, { ...opts, args: validArgs, dueAt, expiresAt, held: opts.hold, concurrencyLimit }, now);
     if (opts.idempotencyKey === undefined) await this.services.store.put(task);
     else {
       const existing = await this.putIdempotent(task, opts.idempotencyKey);

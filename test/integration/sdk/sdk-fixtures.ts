@@ -11,6 +11,7 @@ export function sdkCatalogue(schedules: DeclaredSchedule[] = []) {
       { name: 'email', module: 'email.js', args: z.object({ to: z.string() }).optional() },
       { name: 'report', module: 'report.js', schedules },
       { name: 'render', module: 'render.js', slots: 8, maxAttempts: 1 },
+      { name: 'sync-tenant', module: 'sync-tenant.js', maxConcurrency: 3, maxConcurrencyPerKey: 2 },
     ],
   });
 }
