@@ -1,0 +1,74 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
+import { acknowledgeWildcard } from '../nag';
+
+/** What the ticker and the runners do to tasks: read, claim, start, heartbeat, finish (+ follow-ups). */
+export const TABLE_WORKER_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/**
+ * What a service that only schedules (and reads back or cancels) tasks needs: keyed reads and
+ * conditional writes (transactions are authorised per item action), no index queries.
+ */
+export const TABLE_ENQUEUE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
+
+export interface TasksTableProps {
+  /** @default RemovalPolicy.RETAIN: deleting the stack keeps the tasks */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default true */
+  readonly pointInTimeRecovery?: boolean;
+  /** @default TableEncryption.AWS_MANAGED (the account's aws/dynamodb key: no monthly fee) */
+  readonly encryption?: dynamodb.TableEncryption;
+}
+
+/**
+ * The single task table: on demand, PITR, TTL, and the indexes of core/store/table-definition.ts,
+ * the same definition the code and the test helpers create tables from, so they cannot drift.
+ */
+export class TasksTable extends Construct {
+  public readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: TasksTableProps = {}) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
+      encryption: props.encryption ?? dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        ...(index.include.length > 0
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
+          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
+      });
+    }
+  }
+
+  /** Ticker and runner access: read and update items, query the indexes. */
+  public grantWorker(grantee: iam.IGrantable): iam.Grant {
+    const indexes = `${this.table.tableArn}/index/*`;
+    acknowledgeWildcard(grantee, indexes, 'Queries the indexes of this one table (due, active, effects, listing, waiting); the wildcard spans index names only.');
+    return iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_WORKER_ACTIONS], resourceArns: [this.table.tableArn, indexes] });
+  }
+
+  /** Another service that schedules tasks (the SDK's schedule/cancel/get): the table only, no indexes. */
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_ENQUEUE_ACTIONS], resourceArns: [this.table.tableArn] });
+  }
+}

@@ -1,0 +1,97 @@
+import * as path from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DEFAULT_FLEET, type FleetConfig } from '../../core/config/fleet';
+import { REPO_ROOT } from '../config';
+import type { JobfleetCore } from './jobfleet-core';
+
+export interface TickerProps {
+  readonly core: JobfleetCore;
+  /** The slot classes the ticker routes to and reports demand for (JOBFLEET_FLEET); the runner services must match. @default DEFAULT_FLEET */
+  readonly fleet?: FleetConfig;
+  /** Pause between ticks inside one invocation (JOBFLEET_TICK_INTERVAL_MS). @default 1000 */
+  readonly tickIntervalMs?: number;
+  /** The handler loops until its remaining time runs low, so this is also the loop's length. @default 60 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** Bounds overlapping invocations (one finishing, one starting); 0 = no reservation. @default 2 */
+  readonly reservedConcurrency?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default functions/ticker/handler.ts (export `handler`) */
+  readonly entry?: string;
+  /** @default every minute */
+  readonly schedule?: events.Schedule;
+}
+
+/**
+ * The ticker Lambda: started every minute by an EventBridge rule, it claims due tasks, dispatches
+ * them, reaps expired leases and publishes SlotDemand / OldestDueLagMs as embedded metrics.
+ * Bundled locally with esbuild (no Docker).
+ */
+export class Ticker extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: TickerProps) {
+    super(scope, id);
+    const { core } = props;
+    const timeout = props.timeout ?? Duration.seconds(60);
+    const reserved = props.reservedConcurrency ?? 2;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    // An explicit role instead of AWSLambdaBasicExecutionRole: logs go to this log group only.
+    // Metrics need no permission: they are embedded metric format lines in the log.
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    this.logGroup.grantWrite(this.role);
+    core.tasks.grantWorker(this.role);
+    core.queues.grantDispatch(this.role);
+    // The reaper finishes tasks whose runner was lost; finishing publishes the status event.
+    core.statusBus.grantPublish(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry ?? path.join(REPO_ROOT, 'functions/ticker/handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout,
+      ...(reserved > 0 ? { reservedConcurrentExecutions: reserved } : {}),
+      // A missed minute is covered by the next invocation; a retry would only overlap it.
+      retryAttempts: 0,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        ...core.runtimeEnvironment,
+        JOBFLEET_TICK_INTERVAL_MS: String(props.tickIntervalMs ?? 1000),
+        JOBFLEET_FLEET: JSON.stringify({ classes: (props.fleet ?? DEFAULT_FLEET).classes }),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.CJS,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        // Bundle the AWS SDK too: the versions in package-lock.json, not whatever the runtime ships.
+        externalModules: [],
+      },
+    });
+
+    this.rule = new events.Rule(this, 'EveryMinute', {
+      schedule: props.schedule ?? events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+    });
+  }
+}

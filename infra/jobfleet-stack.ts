@@ -1,0 +1,92 @@
+import { CfnOutput, Duration, RemovalPolicies, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { catalogueFleet, resolveSettings, type JobfleetSettings } from './config';
+import { JobfleetCore } from './constructs/jobfleet-core';
+import { Monitoring } from './constructs/monitoring';
+import { RunnerFleet } from './constructs/runner-fleet';
+import { Ticker } from './constructs/ticker';
+
+export interface JobfleetStackProps extends StackProps {
+  /** Overrides of the `jobfleet:*` context values (see infra/config.ts). @default context, then defaults (the fleet: jobs/catalogue.ts's) */
+  readonly settings?: Partial<JobfleetSettings>;
+  /** What users' jobs may touch, added to every runner's task role. @default none */
+  readonly jobPolicyStatements?: readonly iam.PolicyStatement[];
+  /** @default a new VPC with public subnets only (no NAT gateway) */
+  readonly vpc?: ec2.IVpc;
+  /** @default runner/Dockerfile built from the repository */
+  readonly runnerImage?: ecs.ContainerImage;
+  /** @default an SNS action for settings.alarmTopicArn, if set */
+  readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
+  /** The ticker's handler file (export `handler`). @default functions/ticker/handler.ts */
+  readonly tickerEntry?: string;
+}
+
+/** The whole scheduler: core resources, the ticker, the runner fleet and monitoring. */
+export class JobfleetStack extends Stack {
+  public readonly settings: JobfleetSettings;
+  public readonly core: JobfleetCore;
+  public readonly ticker: Ticker;
+  public readonly fleet: RunnerFleet;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: JobfleetStackProps = {}) {
+    super(scope, id, props);
+    const s = (this.settings = resolveSettings(this.node, props.settings, catalogueFleet()));
+    this.core = new JobfleetCore(this, 'Core', { settings: s });
+    this.ticker = new Ticker(this, 'Ticker', {
+      core: this.core,
+      fleet: s.fleet,
+      tickIntervalMs: s.tickIntervalMs,
+      timeout: Duration.seconds(s.tickerTimeoutSeconds),
+      memorySize: s.tickerMemoryMiB,
+      reservedConcurrency: s.tickerReservedConcurrency,
+      logRetention: s.logRetentionDays,
+      entry: props.tickerEntry,
+    });
+    this.fleet = new RunnerFleet(this, 'Runners', {
+      core: this.core,
+      classes: s.fleet.classes,
+      vpc: props.vpc,
+      image: props.runnerImage,
+      stopTimeout: Duration.seconds(s.runnerStopTimeoutSeconds),
+      jobPolicyStatements: props.jobPolicyStatements,
+      containerInsights: s.containerInsights,
+      logRetention: s.logRetentionDays,
+      scaleInAfterMinutes: s.scaleInAfterMinutes,
+    });
+    const topicActions = s.alarmTopicArn ? [new cwActions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn))] : [];
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      core: this.core,
+      ticker: this.ticker,
+      fleet: this.fleet,
+      oldestDueLagMs: s.alarmOldestDueLagMs,
+      tickerErrors: s.alarmTickerErrors,
+      deadLetterMessages: s.alarmDlqMessages,
+      runnerFailures: s.alarmRunnerFailures,
+      alarmActions: props.alarmActions ?? topicActions,
+    });
+    new CfnOutput(this, 'RuntimeEnvironment', {
+      description: 'JOBFLEET_* environment for SDK clients (JSON)',
+      value: this.toJsonString(this.core.runtimeEnvironment),
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // 'destroy' leaves nothing behind: the core handles the table and bucket, this the log groups.
+    if (s.removalPolicy === 'destroy') RemovalPolicies.of(this).destroy({ applyToResourceTypes: ['AWS::Logs::LogGroup'] });
+  }
+
+  /** Let another service schedule tasks with the SDK (table writes); give it `runtimeEnvironment` too. */
+  public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
+    return this.core.grantEnqueue(grantee);
+  }
+
+  /** The JOBFLEET_* variables an SDK client needs (deploy-time values). */
+  public get runtimeEnvironment(): Readonly<Record<string, string>> {
+    return this.core.runtimeEnvironment;
+  }
+}
