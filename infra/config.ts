@@ -66,7 +66,7 @@ export interface JobfleetSettings {
 export const DEFAULT_SETTINGS: JobfleetSettings = {
   fleet: DEFAULT_FLEET,
   tickIntervalMs: 1000,
-  tickerTimeoutSeconds: 60,
+  tickerTimeoutSeconds: 70,
   tickerMemoryMiB: 256,
   tickerReservedConcurrency: 2,
   shards: 4,

@@ -63,7 +63,7 @@ test('CoreStack: the same core constructs, no compute, disposable, nag-clean', (
   });
 
   test('composes every part', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Handler: 'index.handler', Timeout: 60 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Handler: 'index.handler', Timeout: 70 });
     template.resourceCountIs('AWS::ECS::Service', stack.settings.fleet.classes.length);
     template.resourceCountIs('AWS::ECS::TaskDefinition', stack.settings.fleet.classes.length);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

@@ -1,0 +1,102 @@
+import type { FleetConfig } from '../../../core/config/fleet';
+import { LARGE_JOB, SMALL_JOB, T0, tickerHarness, type TickerHarness } from './harness';
+
+/** Capacity 2 (one runner of two slots), no margin: a saturated fleet. */
+const TINY_FLEET: FleetConfig = {
+  classes: [
+    { name: 'small', slotsPerRunner: 2, cpu: 512, memoryMiB: 1024, minRunners: 0, maxRunners: 1 },
+    { name: 'large', slotsPerRunner: 16, cpu: 2048, memoryMiB: 4096, minRunners: 0, maxRunners: 1 },
+  ],
+};
+
+describe('dispatch order on a saturated fleet', () => {
+  let h: TickerHarness;
+  beforeAll(async () => (h = await tickerHarness('tick-prio', { fleet: TINY_FLEET, options: { headroomMargin: 0 } })));
+  afterAll(() => h.cleanup());
+
+  it('dispatches the highest priorities first and keeps the rest ordered in DynamoDB', async () => {
+    const priorities = [10, 500, 100, 999, 50];
+    const tasks = await Promise.all(priorities.map((priority, i) => h.put({ priority, dueAt: T0 - 5 + i })));
+    const byId = new Map(tasks.map((t) => [t.id, t.priority]));
+
+    const first = await h.ticker.tick(T0);
+    expect(first.dispatch).toMatchObject({ claimed: 2, dispatched: 2, conflicts: 0 });
+    const sent = await h.receive('small');
+    expect(sent.map((m) => byId.get(m.taskId)).sort((a, b) => (b ?? 0) - (a ?? 0))).toEqual([999, 500]);
+    // Full: nothing more goes out while both slots are taken.
+    expect((await h.ticker.tick(T0 + 1000)).dispatch.claimed).toBe(0);
+
+    // A runner finishes the 999 one: the next highest (100) takes its slot.
+    const top = sent.find((m) => byId.get(m.taskId) === 999)!;
+    await h.run(top, { status: 'completed' }, T0 + 1100, T0 + 1200);
+    expect((await h.ticker.tick(T0 + 2000)).dispatch.claimed).toBe(1);
+    expect((await h.receive('small')).map((m) => byId.get(m.taskId))).toEqual([100]);
+    const demand = h.metrics.filter((d) => d.SlotClass === 'small').at(-1);
+    // 2 queued/running + 2 still due (priorities 50 and 10).
+    expect(demand).toMatchObject({ SlotDemand: 4 });
+  });
+});
+
+describe('routing, demand and look-ahead', () => {
+  let h: TickerHarness;
+  beforeEach(async () => (h = await tickerHarness('tick-route')));
+  afterEach(() => h.cleanup());
+
+  it('sends a big job to the big class queue and publishes slot demand per class', async () => {
+    const big = await h.put({}, LARGE_JOB);
+    const small = await h.put({});
+    const report = await h.ticker.tick(T0 + 10);
+    expect(report.dispatch).toMatchObject({ claimed: 2, dispatched: 2 });
+    expect((await h.receive('large')).map((m) => m.taskId)).toEqual([big.id]);
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([small.id]);
+    expect(await h.get(big.id)).toMatchObject({ status: 'queued', queuedAt: T0 + 10 });
+
+    const docs = h.metrics.slice(-2);
+    expect(docs.map((d) => [d.SlotClass, d.SlotDemand, d.OldestDueLagMs])).toEqual([
+      ['small', 1, 10],
+      ['large', 8, 10],
+    ]);
+    expect(docs[0]).toMatchObject({ _aws: { CloudWatchMetrics: [{ Namespace: 'Jobfleet', Dimensions: [['SlotClass']] }] } });
+    // Still in flight at the next tick: demand counts queued tasks.
+    await h.ticker.tick(T0 + 1000);
+    expect(h.metrics.slice(-2).map((d) => [d.SlotDemand, d.OldestDueLagMs])).toEqual([
+      [1, 0],
+      [8, 0],
+    ]);
+    const line = h.logs.filter((l) => l.msg === 'tick').at(-2)!;
+    expect(line).toMatchObject({ claimed: 2, dispatched: 2, conflicts: 0, recovered: 0, lagMs: 10 });
+  });
+
+  it('looks ahead: claims a task about to fall due and sends its message at the due time', async () => {
+    const ticker = h.newTicker({ lookaheadMs: 1000 });
+    const soon = await h.put({ dueAt: T0 + 5_400 });
+    const later = await h.put({ dueAt: T0 + 7_000 });
+    const report = await ticker.tick(T0 + 5_000);
+    expect(report).toMatchObject({ nextDueAt: T0 + 5_400, held: 1, dispatch: { claimed: 1, dispatched: 0 } });
+    expect(await h.get(soon.id)).toMatchObject({ status: 'queued', queuedAt: T0 + 5_400 });
+    expect((await h.get(later.id)).status).toBe('pending');
+    expect(await h.receive('small')).toEqual([]);
+    // Not yet: still held.
+    expect((await ticker.tick(T0 + 5_200)).dispatch.dispatched).toBe(0);
+    const atDue = await ticker.tick(T0 + 5_400);
+    expect(atDue).toMatchObject({ held: 0, dispatch: { claimed: 0, dispatched: 1 } });
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([soon.id]);
+    // What is still held when the process stops goes out at its due time.
+    expect((await ticker.tick(T0 + 6_500)).held).toBe(1);
+    const clock = { now: T0 + 6_600 };
+    expect(await ticker.releaseRemaining(() => clock.now, async (ms) => void (clock.now += ms))).toBe(1);
+    expect(clock.now).toBe(T0 + 7_000);
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([later.id]);
+  });
+
+  it('leaves a task whose concurrency limit is full pending, without a failed write', async () => {
+    const single = { ...SMALL_JOB, job: 'nightly', maxConcurrency: 1 };
+    const a = await h.put({ dueAt: T0 + 6_000, priority: 200 }, single);
+    const b = await h.put({ dueAt: T0 + 6_000 }, single);
+    const report = await h.ticker.tick(T0 + 6_000);
+    expect(report.dispatch).toMatchObject({ claimed: 1, limited: 1, conflicts: 0 });
+    expect((await h.get(a.id)).status).toBe('queued');
+    expect((await h.get(b.id)).status).toBe('pending');
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([a.id]);
+  });
+});
