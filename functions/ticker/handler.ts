@@ -1,5 +1,7 @@
+import catalogue from '../../jobs/catalogue';
 import { createTickerFromEnv, runTicker, type TickerProcess } from './create';
 import type { LoopSummary } from './loop';
+import { syncDeclaredSchedules } from './sync-schedules';
 
 /** The part of the Lambda context the handler uses. */
 export interface LambdaContextLike {
@@ -17,7 +19,10 @@ let process_: TickerProcess | undefined;
  * conditional write.
  */
 export async function handler(_event: unknown, context: LambdaContextLike): Promise<LoopSummary & { released: number }> {
-  process_ ??= createTickerFromEnv(process.env);
+  if (!process_) {
+    process_ = createTickerFromEnv(process.env);
+    await syncDeclaredSchedules(process_, catalogue);
+  }
   const p = process_;
   const summary = await runTicker(p, (_now, longest) => context.getRemainingTimeInMillis() > p.settings.reserveMs + longest);
   p.logger.info(summary, 'invocation done');

@@ -4,7 +4,9 @@
  *
  *   AWS_ENDPOINT_URL=http://127.0.0.1:4566 JOBFLEET_QUEUES='{"small":"..."}' npx tsx functions/ticker/local.ts
  */
+import catalogue from '../../jobs/catalogue';
 import { createTickerFromEnv, runTicker } from './create';
+import { syncDeclaredSchedules } from './sync-schedules';
 
 async function main(): Promise<void> {
   // Embedded metrics only mean something in CloudWatch Logs; opt in with JOBFLEET_METRICS=emf.
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
     { endpoint: p.settings.runtime.endpoint ?? '(AWS)', table: p.settings.runtime.tableName, classes: p.settings.fleet.classes.map((c) => c.name), ...p.settings.options },
     'ticker started',
   );
+  await syncDeclaredSchedules(p, catalogue);
   const summary = await runTicker(p, () => true, stop.signal);
   p.logger.info(summary, 'ticker stopped');
 }
