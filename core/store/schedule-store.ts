@@ -65,44 +65,24 @@ export class ScheduleStore {
    * Moves an active schedule from `fromDueAt` to the last of `occurrences`, creating them.
    * Returns false when the schedule had already moved on or is not active (nothing written).
    */
-  async advance(id: string, fromDueAt: number, occurrences: readonly TaskRecord[], set: Partial<ScheduleRecord>): Promise<boolean> {
+  advance(id: string, fromDueAt: number, occurrences: readonly TaskRecord[], set: Partial<ScheduleRecord>): Promise<boolean> {
     const last = occurrences[occurrences.length - 1];
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.options.tableName,
-                Key: scheduleKey(id),
-                ...buildExpressions({ set: { ...set, ...(last ? { nextDueAt: last.dueAt } : {}) } }, { equals: { active: true, nextDueAt: fromDueAt } }),
-              } as never,
-            },
-            ...occurrences.map((t) => ({ Put: { TableName: this.options.tableName, Item: newTaskItem(t, this.options.shards), ConditionExpression: 'attribute_not_exists(pk)' } })),
-          ],
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.moveWithOccurrences(id, { set: { ...set, ...(last ? { nextDueAt: last.dueAt } : {}) } }, { equals: { active: true, nextDueAt: fromDueAt } }, occurrences);
   }
 
   /** Re-activates a paused schedule together with its next occurrence, or does nothing if it is not paused. */
-  async resume(id: string, occurrence: TaskRecord): Promise<boolean> {
+  resume(id: string, occurrence: TaskRecord): Promise<boolean> {
+    return this.moveWithOccurrences(id, { set: { active: true, nextDueAt: occurrence.dueAt } }, { equals: { active: false }, notExists: ['stopped'] }, [occurrence]);
+  }
+
+  /** One transaction: the schedule's conditional update and the creation of its occurrences. False if the condition failed. */
+  private async moveWithOccurrences(id: string, change: Change, guard: Guard, occurrences: readonly TaskRecord[]): Promise<boolean> {
     try {
       await this.doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            {
-              Update: {
-                TableName: this.options.tableName,
-                Key: scheduleKey(id),
-                ...buildExpressions({ set: { active: true, nextDueAt: occurrence.dueAt } }, { equals: { active: false }, notExists: ['stopped'] }),
-              } as never,
-            },
-            { Put: { TableName: this.options.tableName, Item: newTaskItem(occurrence, this.options.shards), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Update: { TableName: this.options.tableName, Key: scheduleKey(id), ...buildExpressions(change, guard) } as never },
+            ...occurrences.map((t) => ({ Put: { TableName: this.options.tableName, Item: newTaskItem(t, this.options.shards), ConditionExpression: 'attribute_not_exists(pk)' } })),
           ],
         }),
       );
