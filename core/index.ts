@@ -9,4 +9,4 @@ export { createServices, type Services } from './services';
 export { createAwsClients, type AwsClients } from './store/aws-clients';
 export * from './errors';
 export type { TaskRecord, TaskStatus, ScheduleRecord, ScheduleSpec, TaskError, FailureReason, MissedRunPolicy } from './model/task';
-export type { JobContext, JobModule } from './job-contract';
+export { defineJob, type JobContext, type JobHandler, type JobModule, type NextRun } from './job-contract';

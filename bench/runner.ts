@@ -1,0 +1,367 @@
+/**
+ * The runner's figures: no-op tasks per second through one runner with 8 slots, the memory of
+ * the runner and all its sandboxes (from /proc) at steady state and at the end, the overhead per
+ * task (message received -> outcome written, minus the script's own time and the S3 upload),
+ * and the AWS calls the runner makes per task.
+ *
+ * The runner runs as a real process. By default it is the built JavaScript (`npm run build`
+ * first: `node dist/runner/main.js`, as in the container image); set BENCH_RUNNER_FROM_SOURCE=1
+ * to run `node --import tsx runner/main.ts` instead (slower sandboxes: tsx loads in each).
+ *
+ *   BENCH_RUNNER_TASKS   no-op tasks of the loaded run (default 2000; 10000 takes ~15 min on 2 cores)
+ *   BENCH_RUNNER_LATENCY_TASKS  no-op tasks sent one at a time to an idle runner (default 200)
+ *   BENCH_RUNNER_SLOTS   the runner's slots (default 8)
+ *   BENCH_RUNNER_SPARES  warm sandboxes kept ahead (default: the runner's default, 1)
+ *   BENCH_RUNNER_COUNT_TASKS  tasks of the in-process run that counts AWS calls (default 100)
+ *
+ * Assumes the local AWS is up at AWS_ENDPOINT_URL (bench/index.ts ensures it).
+ */
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { Catalogue } from '../core/catalogue';
+import { dueSk } from '../core/model/keys';
+import { newTask } from '../core/model/new-task';
+import type { SchedEntry } from '../core/store/task-store';
+import { createServices } from '../core/services';
+import { createRunnerApp } from '../runner/app';
+import { tsxExecArgv } from '../runner/sandbox/sandbox';
+import { createTestEnvironment, testClients, type TestEnvironment } from '../test/support/resources';
+import repoCatalogue from '../jobs/catalogue';
+import { countCalls } from './call-counter';
+
+const REPO = join(__dirname, '..');
+const MB = 1024 * 1024;
+
+interface TaskEndLine {
+  readonly msg: string;
+  readonly taskId?: string;
+  readonly outcome?: string;
+  readonly durationMs?: number;
+  readonly scriptMs?: number;
+  readonly uploadMs?: number;
+  readonly overheadMs?: number;
+  readonly sandboxOverheadMs?: number;
+  readonly startWriteMs?: number;
+  readonly finishMs?: number;
+  readonly warmSandbox?: boolean;
+}
+
+const intEnv = (name: string, fallback: number): number => {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v > 0 ? v : fallback;
+};
+
+function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+/** RSS (bytes) of `pid` and, separately, of it plus all its descendants, from /proc. */
+function rssOfTree(pid: number): { self: number; tree: number; processes: number } {
+  const parents = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces) in parentheses: state, ppid, ...
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(name), ppid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  const rss = (p: number): number => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  let total = 0;
+  for (const p of tree) total += rss(p);
+  return { self: rss(pid), tree: total, processes: tree.size };
+}
+
+/** Puts, claims and dispatches `count` no-op tasks, as the ticker would (batched sends, parallel writes). */
+async function preload(env: TestEnvironment, catalogue: Catalogue, job: string, count: number): Promise<void> {
+  const { store } = env.services;
+  const snapshot = catalogue.get(job).snapshot;
+  const queueUrl = env.config.queueUrls[snapshot.slotClass] as string;
+  const concurrency = 16;
+  for (let start = 0; start < count; start += 100) {
+    const now = Date.now();
+    const tasks = Array.from({ length: Math.min(100, count - start) }, () => newTask(snapshot, { args: null, dueAt: now }, now));
+    const claimed: { id: string; token: string }[] = [];
+    for (let i = 0; i < tasks.length; i += concurrency) {
+      await Promise.all(
+        tasks.slice(i, i + concurrency).map(async (task) => {
+          await store.put(task);
+          const entry: SchedEntry = {
+            id: task.id,
+            at: task.dueAt,
+            sk: dueSk(task.dueAt, task.priority, task.id),
+            token: task.token,
+            job: task.job,
+            slots: task.slots,
+            slotClass: task.slotClass,
+          };
+          const claim = await store.claim(entry, now, 3_600_000);
+          if (claim) claimed.push({ id: task.id, token: claim.token });
+        }),
+      );
+    }
+    for (let i = 0; i < claimed.length; i += 10) {
+      await env.clients.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: claimed.slice(i, i + 10).map((c, n) => ({ Id: String(n), MessageBody: JSON.stringify({ v: 1, taskId: c.id, token: c.token }) })),
+        }),
+      );
+    }
+  }
+}
+
+/** Runs the runner in-process on a few tasks with its AWS clients instrumented: the calls it makes per task. */
+async function countRunnerCalls(count: number, slots: number): Promise<{ perTask: Record<string, number>; total: number }> {
+  const env = await createTestEnvironment('bench-runner-calls');
+  try {
+    await preload(env, repoCatalogue, 'noop', count);
+    const clients = testClients();
+    const counts = countCalls(clients);
+    // A production-like lease: no heartbeat falls inside a no-op task.
+    const services = createServices({ ...env.config, leaseMs: 30_000 }, clients);
+    let ended = 0;
+    let resolveAll: () => void = () => undefined;
+    const allDone = new Promise<void>((r) => (resolveAll = r));
+    const workDir = mkdtempSync(join(tmpdir(), 'bench-runner-calls-'));
+    const app = await createRunnerApp({
+      env: {
+        ...process.env,
+        JOBFLEET_QUEUES: JSON.stringify(env.config.queueUrls),
+        JOBFLEET_TABLE: env.config.tableName,
+        JOBFLEET_BUCKET: env.config.bucket,
+        RUNNER_CLASS: 'small',
+        RUNNER_SLOTS: String(slots),
+        RUNNER_WAIT_TIME_SECONDS: '1',
+        RUNNER_WORK_DIR: workDir,
+        RUNNER_HEARTBEAT_FILE: 'none',
+      },
+      services,
+      catalogue: repoCatalogue,
+      logger: pino({ level: 'silent' }),
+      onTaskEnd: () => {
+        if (++ended === count) resolveAll();
+      },
+    });
+    app.runner.start();
+    await allDone;
+    const snapshot = counts.snapshot();
+    await app.runner.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    const perTask = Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, Math.round((v / count) * 100) / 100]));
+    return { perTask, total: Math.round((Object.values(snapshot).reduce((a, b) => a + b, 0) / count) * 100) / 100 };
+  } finally {
+    await env.cleanup();
+  }
+}
+
+interface Phase {
+  readonly ends: TaskEndLine[];
+  readonly samples: { done: number; self: number; tree: number; processes: number }[];
+  readonly peakTree: number;
+  readonly wallS: number;
+  readonly fromFirstEndS: number;
+  readonly stderr: string;
+}
+
+/** Starts the runner as a real process, feeds it `tasks` no-op tasks (preloaded, or one at a time), samples /proc, stops it. */
+async function runPhase(env: TestEnvironment, options: { tasks: number; slots: number; spares?: string; fromSource: boolean; feed: 'preloaded' | 'one-at-a-time' }): Promise<Phase> {
+  const { tasks, slots, fromSource } = options;
+  const workDir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
+  const args = fromSource ? [...tsxExecArgv(), join(REPO, 'runner', 'main.ts')] : [join(REPO, 'dist', 'runner', 'main.js')];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      JOBFLEET_TABLE: env.config.tableName,
+      JOBFLEET_BUCKET: env.config.bucket,
+      JOBFLEET_QUEUES: JSON.stringify(env.config.queueUrls),
+      JOBFLEET_SHARDS: String(env.config.shards),
+      JOBFLEET_LEASE_MS: '30000',
+      JOBFLEET_GRACE_MS: '60000',
+      JOBFLEET_EVENT_BUS: '',
+      RUNNER_CLASS: 'small',
+      RUNNER_SLOTS: String(slots),
+      RUNNER_ID: 'bench-runner',
+      RUNNER_WORK_DIR: workDir,
+      RUNNER_WAIT_TIME_SECONDS: options.feed === 'preloaded' ? '1' : '20',
+      RUNNER_STOP_TIMEOUT_MS: '10000',
+      RUNNER_HEARTBEAT_FILE: 'none',
+      ...(options.spares ? { RUNNER_SPARES: options.spares } : {}),
+    },
+  });
+  const ends: TaskEndLine[] = [];
+  const stderr: string[] = [];
+  let partial = '';
+  let firstEndAt = 0;
+  let started = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('"runner started"')) started = true;
+      if (!line.includes('"task ended"')) continue;
+      const parsed = JSON.parse(line) as TaskEndLine;
+      if (parsed.msg !== 'task ended') continue;
+      if (ends.length === 0) firstEndAt = Date.now();
+      ends.push(parsed);
+    }
+  });
+  child.stderr.on('data', (c: Buffer) => stderr.push(c.toString('utf8')));
+  const startedAt = Date.now();
+  const samples: Phase['samples'] = [];
+  let peakTree = 0;
+  const sample = () => {
+    const rss = rssOfTree(child.pid as number);
+    peakTree = Math.max(peakTree, rss.tree);
+    samples.push({ done: ends.length, ...rss });
+    if (samples.length % 40 === 0) process.stdout.write(`  ${ends.length}/${tasks} tasks, runner+sandboxes RSS ${(rss.tree / MB).toFixed(0)} MB (${rss.processes} processes)\n`);
+  };
+  const deadline = startedAt + Math.max(120_000, tasks * 250);
+  if (options.feed === 'one-at-a-time') {
+    while (!started && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Let the warm spare boot before the first task, as it would be on an idle runner.
+    await new Promise((r) => setTimeout(r, 500));
+    const sampler = setInterval(sample, 250);
+    for (let i = 0; i < tasks && Date.now() < deadline && child.exitCode === null; i++) {
+      await preload(env, repoCatalogue, 'noop', 1);
+      while (ends.length <= i && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+      // An idle gap between tasks, so the spare is warm again (the latency an idle runner offers).
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    clearInterval(sampler);
+  } else {
+    while (ends.length < tasks && Date.now() < deadline && child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 250));
+      sample();
+    }
+  }
+  const finishedAt = Date.now();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(workDir, { recursive: true, force: true });
+  if (ends.length < tasks) console.log(`!! only ${ends.length} of ${tasks} tasks ended before the deadline${stderr.length ? `; stderr: ${stderr.join('').slice(0, 500)}` : ''}`);
+  return { ends, samples, peakTree, wallS: (finishedAt - startedAt) / 1000, fromFirstEndS: (finishedAt - firstEndAt) / 1000, stderr: stderr.join('') };
+}
+
+const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const ok = (pass: boolean) => (pass ? 'OK' : 'MISS');
+const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+function overheadLines(phase: Phase): { p99: number; lines: string[] } {
+  const pick = (k: keyof TaskEndLine) => phase.ends.map((e) => e[k] as number).filter((n) => typeof n === 'number' && Number.isFinite(n));
+  const overhead = pick('overheadMs');
+  const sandbox = pick('sandboxOverheadMs');
+  const aws = phase.ends.map((e) => (e.startWriteMs ?? 0) + (e.finishMs ?? 0));
+  const own = phase.ends.map((e) => (e.overheadMs ?? NaN) - (e.startWriteMs ?? 0) - (e.finishMs ?? 0)).filter(Number.isFinite);
+  const upload = pick('uploadMs');
+  const warm = phase.ends.filter((e) => e.warmSandbox).length;
+  const p99 = percentile(overhead, 99);
+  return {
+    p99,
+    lines: [
+      `  overhead per task      p50 ${f(percentile(overhead, 50))} ms, p99 ${f(p99)} ms   target: p99 < 100 ms (excl. S3 upload)  ${ok(p99 < 100)}`,
+      `    of it, the sandbox   p50 ${f(percentile(sandbox, 50))} ms, p99 ${f(percentile(sandbox, 99))} ms   (hand-over -> process gone, minus the script; a fresh process per task, ${warm}/${phase.ends.length} warm spares)`,
+      `    DynamoDB round trips p50 ${f(percentile(aws, 50))} ms, p99 ${f(percentile(aws, 99))} ms   (the start write + core's finish path: terminal write, dependents query, follow-up write)`,
+      `    the runner's own     p50 ${f(percentile(own, 50))} ms, p99 ${f(percentile(own, 99))} ms   (overhead minus those round trips: sandbox, log file, bookkeeping)`,
+      `  S3 log upload          p50 ${f(percentile(upload, 50))} ms, p99 ${f(percentile(upload, 99))} ms   (excluded above)`,
+    ],
+  };
+}
+
+export async function benchRunner(): Promise<void> {
+  const tasks = intEnv('BENCH_RUNNER_TASKS', 2000);
+  const sequential = intEnv('BENCH_RUNNER_LATENCY_TASKS', 200);
+  const slots = intEnv('BENCH_RUNNER_SLOTS', 8);
+  const spares = process.env.BENCH_RUNNER_SPARES;
+  const built = join(REPO, 'dist', 'runner', 'main.js');
+  const fromSource = process.env.BENCH_RUNNER_FROM_SOURCE === '1' || !existsSync(built);
+  if (!fromSource && !existsSync(join(REPO, 'dist', 'jobs', 'catalogue.js'))) throw new Error('dist/jobs/catalogue.js is missing: run `npm run build` first');
+  const mode = fromSource ? 'from source: node --import tsx runner/main.ts' : 'built JS: node dist/runner/main.js';
+  const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const common = { slots, fromSource, ...(spares ? { spares } : {}) };
+  console.log(`\n== runner bench (${mode}; ${slots} slots; ${spares ?? 'default (1)'} warm spare(s); ${cpus().length} CPUs shared with LocalStack; load average ${loadAvg()}) ==`);
+
+  // 1. Latency: one task at a time on an otherwise idle runner (a warm spare waiting).
+  console.log(`\n-- ${sequential} no-op tasks one at a time (the runner's own overhead, uncontended by its other tasks)`);
+  const latencyEnv = await createTestEnvironment('bench-runner-latency');
+  try {
+    const phase = await runPhase(latencyEnv, { ...common, tasks: sequential, feed: 'one-at-a-time' });
+    for (const line of overheadLines(phase).lines) console.log(line);
+  } finally {
+    await latencyEnv.cleanup();
+  }
+
+  // 2. Throughput and memory: the queue preloaded, every slot busy.
+  console.log(`\n-- ${tasks} no-op tasks preloaded, ${slots} slots busy (throughput, memory, overhead under load)`);
+  const env = await createTestEnvironment('bench-runner');
+  try {
+    const producerCalls = countCalls(env.clients);
+    const loadStarted = Date.now();
+    await preload(env, repoCatalogue, 'noop', tasks);
+    const producer = producerCalls.snapshot();
+    console.log(`  preloaded the claimed tasks and their messages in ${f((Date.now() - loadStarted) / 1000)} s (the ticker's part, not measured); load average ${loadAvg()}`);
+    const phase = await runPhase(env, { ...common, tasks, feed: 'preloaded' });
+    const { ends, samples } = phase;
+    const completed = ends.filter((e) => e.outcome === 'completed').length;
+    // Steady state: samples between 25% and 35% of the run (after warm-up: JIT, lazily loaded SDK code, heap sizing); the end: the last 5%.
+    const window = (from: number, to: number) => samples.filter((x) => x.done >= from * tasks && x.done <= to * tasks);
+    const steady = window(0.25, 0.35);
+    const end = window(0.95, 1);
+    const steadyTree = avg(steady.map((x) => x.tree));
+    const endTree = avg(end.map((x) => x.tree));
+    const steadySelf = avg(steady.map((x) => x.self));
+    const endSelf = avg(end.map((x) => x.self));
+    const growth = ((endTree - steadyTree) / steadyTree) * 100;
+    const growthSelf = ((endSelf - steadySelf) / steadySelf) * 100;
+    const budgetMB = 200 + 60 * slots;
+    console.log(`  completed              ${completed}/${ends.length}; load average after ${loadAvg()}`);
+    console.log(`  throughput             ${f(ends.length / phase.wallS)} tasks/s over ${f(phase.wallS)} s incl. start-up; ${f((ends.length - 1) / phase.fromFirstEndS)} tasks/s from the first task's end`);
+    for (const line of overheadLines(phase).lines) console.log(line);
+    console.log(`  RSS runner+sandboxes   steady ${f(steadyTree / MB, 0)} MB, end ${f(endTree / MB, 0)} MB, peak ${f(phase.peakTree / MB, 0)} MB   target: < ${budgetMB} MB (200 + 60 x ${slots})  ${ok(phase.peakTree / MB < budgetMB)}`);
+    console.log(`  growth steady -> end   ${f(growth)} % (runner+sandboxes), ${f(growthSelf)} % (runner alone: ${f(steadySelf / MB, 0)} -> ${f(endSelf / MB, 0)} MB)   target: < 10 %  ${ok(growth < 10)}`);
+    console.log(`  producer calls/task    ${Object.entries(producer).map(([k, v]) => `${k} ${f(v / tasks, 2)}`).join(', ')}   (put + claim + batched send: the ticker's side)`);
+  } finally {
+    await env.cleanup();
+  }
+
+  // 3. The AWS calls the runner itself makes per task.
+  const countTasks = intEnv('BENCH_RUNNER_COUNT_TASKS', 100);
+  const calls = await countRunnerCalls(countTasks, slots);
+  console.log(`\n-- AWS calls by the runner per task: ${calls.total} (in-process run of ${countTasks} no-op tasks, ${slots} slots, 30 s lease)`);
+  console.log(`  ${Object.entries(calls.perTask).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+
+if (require.main === module) {
+  benchRunner().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { Catalogue } from '../core/catalogue';
+import { loadRuntimeConfig } from '../core/config/runtime';
+import { ConfigError } from '../core/errors';
+import { createServices, type Services } from '../core/services';
+import { cataloguePath, JobIndex, loadCatalogueModule } from './catalogue';
+import { parseRunnerEnv, resolveRunnerConfig, type RunnerConfig } from './config';
+import type { TaskSummary } from './execute';
+import { createRunnerLogger } from './logger';
+import { S3FileSink, type FileSink } from './log/upload';
+import { createProtectionPort, ScaleInProtection, type ProtectionPort } from './protection';
+import { SqsDispatchQueue, type DispatchQueue } from './queue';
+import { Runner } from './runner';
+import { defaultChildEntry, SandboxPool, tsxExecArgv } from './sandbox/sandbox';
+
+export interface RunnerAppOptions {
+  readonly env: Record<string, string | undefined>;
+  /** Shared services (tests pass their environment's); built from `env` otherwise. */
+  readonly services?: Services;
+  /** The catalogue object; loaded from JOBFLEET_CATALOGUE (default: the repo's jobs/catalogue) otherwise. */
+  readonly catalogue?: Catalogue;
+  readonly logger?: Logger;
+  readonly queue?: DispatchQueue;
+  readonly files?: FileSink;
+  /** Scale-in protection port; looked up from the ECS metadata endpoint otherwise. */
+  readonly protection?: ProtectionPort;
+  readonly onTaskEnd?: (summary: TaskSummary) => void;
+}
+
+export interface RunnerApp {
+  readonly runner: Runner;
+  readonly config: RunnerConfig;
+  readonly jobs: JobIndex;
+  readonly services: Services;
+  readonly logger: Logger;
+  readonly protection: ScaleInProtection;
+}
+
+/** Wires a runner from the environment: config validated first, then clients, ports and the loop. */
+export async function createRunnerApp(options: RunnerAppOptions): Promise<RunnerApp> {
+  const runtime = options.services?.config ?? loadRuntimeConfig(options.env);
+  const runnerEnv = parseRunnerEnv(options.env);
+  const catalogue = options.catalogue ?? loadCatalogueModule(cataloguePath(runnerEnv));
+  const childEntry = defaultChildEntry();
+  const fromSource = childEntry.endsWith('.ts');
+  const jobs = new JobIndex(catalogue, { ...(runnerEnv.JOBFLEET_JOBS_ROOT ? { root: runnerEnv.JOBFLEET_JOBS_ROOT } : {}), preferTypeScript: fromSource });
+  const config = resolveRunnerConfig(runnerEnv, runtime, {
+    fleet: catalogue.fleet,
+    largestSlots: (c) => jobs.largestSlots(c),
+    inClass: (c) => jobs.inClass(c),
+  });
+  const logger = options.logger ?? createRunnerLogger(config.runnerId, config.logLevel);
+  for (const job of jobs.all()) {
+    if (!job.module.ok) logger.warn({ job: job.name, error: job.module.error }, 'job module cannot be resolved: its tasks will fail with job-load-failed');
+  }
+  let execArgv: string[] = [];
+  if (fromSource || jobs.hasTypeScript) {
+    try {
+      execArgv = tsxExecArgv();
+    } catch {
+      throw new ConfigError('JOBFLEET_CATALOGUE: job modules are TypeScript source but tsx is not installed; build the jobs to JavaScript or install tsx');
+    }
+  }
+  const services = options.services ?? createServices(runtime);
+  const protectionPort = options.protection ?? (await createProtectionPort(config.ecsMetadataUri, runtime.region, logger));
+  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs });
+  const runner = new Runner(
+    {
+      lifecycle: services,
+      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds),
+      files: options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket }),
+      jobs,
+      // Scripts see the environment the runner was configured from (bucket, endpoint, region...).
+      pool: new SandboxPool({ entry: childEntry, execArgv, env: options.env as NodeJS.ProcessEnv }, config.spares),
+      protection,
+      logger,
+      ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),
+    },
+    config,
+  );
+  return { runner, config, jobs, services, logger, protection };
+}

@@ -1,0 +1,252 @@
+/**
+ * The sandbox's entry: one child process runs exactly one task, then exits.
+ *
+ * Why a child process per task, not a worker thread or the runner itself:
+ * - isolation: a script's globals, leaked timers, native crashes and memory stay in its own
+ *   process and vanish with it; the runner never imports job code;
+ * - the job contract's exit semantics (`process.exit(100)` = cancelled, any exit code) need a
+ *   process of their own: in a worker, `process.exit` would end the worker only;
+ * - timeouts and cancels can kill the whole process tree: the runner forks this process
+ *   detached (a new process group) and kills the group, including anything the script spawned.
+ *
+ * This file loads only Node built-ins (pino when the script first uses `ctx.logger`), so a
+ * fresh sandbox is ready in tens of milliseconds.
+ */
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { JobContext } from '../../core/job-contract';
+import { preciseNow, type AbortReason, type ChildMessage, type ParentMessage, type ResultPayload, type RunRequest } from './protocol';
+
+// Blocking writes to the runner's pipes, so nothing printed is lost when the script (or this
+// file) calls process.exit. Node writes to a non-blocking pipe asynchronously, and an exit drops
+// what is still queued; started through setpriv, the pipes arrive non-blocking.
+for (const stream of [process.stdout, process.stderr]) {
+  (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle?.setBlocking?.(true);
+}
+
+const controller = new AbortController();
+let stage: 'idle' | 'load' | 'run' | 'ending' = 'idle';
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/** Kills this process and everything it spawned (it leads its own process group). */
+function killTree(): never {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    // not a group leader (should not happen): at least this process goes
+  }
+  process.exit(1);
+}
+
+// The runner died or dropped us: nobody will record this task's outcome, so stop at once.
+process.on('disconnect', killTree);
+
+/**
+ * 'disconnect' needs this event loop to turn; a script stuck in synchronous work would outlive a
+ * SIGKILLed runner and could overlap the retry elsewhere. The runner normally starts sandboxes
+ * through `setpriv --pdeathsig KILL`, so the kernel kills them; where setpriv is missing it passes
+ * `--watchdog`, and a tiny thread notices the re-parenting and kills the tree instead.
+ */
+function startOrphanWatchdog(): void {
+  const code = `
+    const { workerData } = require('node:worker_threads');
+    setInterval(() => {
+      if (process.ppid !== workerData.parent) {
+        try { process.kill(-workerData.group, 'SIGKILL'); } catch { process.kill(workerData.group, 'SIGKILL'); }
+      }
+    }, workerData.everyMs);`;
+  new Worker(code, { eval: true, workerData: { parent: process.ppid, group: process.pid, everyMs: 500 } }).unref();
+}
+
+const abortError = (reason: AbortReason): Error => {
+  const messages: Record<AbortReason, [string, string]> = {
+    cancel: ['AbortError', 'the task was cancelled'],
+    timeout: ['TimeoutError', 'the task ran past its max execution time'],
+    shutdown: ['AbortError', 'the runner is shutting down'],
+  };
+  const [name, message] = messages[reason];
+  const err = new Error(message);
+  err.name = name;
+  return err;
+};
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'run') {
+    if (stage !== 'idle') return;
+    clearTimeout(preload);
+    void run(message);
+  } else if (message.type === 'abort' && !controller.signal.aborted) {
+    controller.abort(abortError(message.reason));
+  }
+});
+
+// A spare that waits for work warms up the logger meanwhile; a task that is already waiting skips it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const preload = setTimeout(() => require('pino'), 30);
+
+process.on('uncaughtException', (err) => void fail(err));
+process.on('unhandledRejection', (reason) => void fail(reason));
+
+let ended = false;
+
+async function fail(thrown: unknown): Promise<void> {
+  if (ended) return;
+  ended = true;
+  const err = thrown instanceof Error ? thrown : new Error(typeof thrown === 'string' ? thrown : safeJson(thrown));
+  const signal = controller.signal;
+  const aborted = signal.aborted && (thrown === signal.reason || err.name === 'AbortError' || err.name === 'TimeoutError');
+  await send({ type: 'failed', at: preciseNow(), stage: stage === 'load' ? 'load' : 'run', message: err.message || err.name, stack: err.stack, aborted });
+  process.exit(1);
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+type Handler = (args: unknown, ctx: JobContext) => unknown;
+type Module = { default?: unknown; nextRun?: unknown } & Record<string, unknown>;
+
+/** Picks a function off a module however it was compiled (CJS `module.exports =`, ESM default, CJS-in-ESM double default). */
+function exported(mod: unknown, name: 'default' | 'nextRun'): ((...a: never[]) => unknown) | undefined {
+  const candidates = name === 'default' ? [mod, (mod as Module)?.default, ((mod as Module)?.default as Module)?.default] : [(mod as Module)?.nextRun, ((mod as Module)?.default as Module)?.nextRun];
+  return candidates.find((c): c is (...a: never[]) => unknown => typeof c === 'function');
+}
+
+async function loadModule(modulePath: string): Promise<unknown> {
+  const ext = extname(modulePath);
+  if (ext === '.mjs' || ext === '.mts') {
+    // A real dynamic import (tsc would turn `import()` into `require` in this CommonJS build).
+    const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
+    return dynamicImport(pathToFileURL(modulePath).href);
+  }
+  // CommonJS load (tsx hooks it for TypeScript jobs run from source).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(modulePath);
+}
+
+function createLogger(req: RunRequest): Logger {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pino = require('pino') as typeof import('pino');
+  let bytes = 0;
+  const destination = {
+    write(line: string): void {
+      // Past the cap the runner drops everything anyway; stop paying for the pipe.
+      if (bytes > req.logCapBytes) return;
+      bytes += Buffer.byteLength(line);
+      process.stdout.write(line);
+    },
+  };
+  return pino.default({ level: req.logLevel, base: { taskId: req.task.taskId, job: req.task.job, attempt: req.task.attempt } }, destination);
+}
+
+function contextOf(req: RunRequest): JobContext {
+  let logger: Logger | undefined;
+  let lastSent = 0;
+  let pending: { percent: number; message?: string } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    if (!pending) return;
+    lastSent = Date.now();
+    void send({ type: 'progress', ...pending });
+    pending = undefined;
+  };
+  const { task } = req;
+  return {
+    taskId: task.taskId,
+    job: task.job,
+    attempt: task.attempt,
+    token: task.token,
+    scheduledAt: new Date(task.scheduledAt),
+    ...(task.lastCompletedAt !== undefined ? { lastCompletedAt: new Date(task.lastCompletedAt) } : {}),
+    get logger(): Logger {
+      logger ??= createLogger(req);
+      return logger;
+    },
+    progress(percent: number, message?: string): void {
+      if (typeof percent !== 'number' || Number.isNaN(percent)) return;
+      pending = { percent: Math.min(100, Math.max(0, percent)), ...(message !== undefined ? { message: String(message).slice(0, 500) } : {}) };
+      // At most ten a second over IPC; the runner persists at most one a second anyway.
+      if (Date.now() - lastSent >= 100) flush();
+      else timer ??= setTimeout(flush, 100 - (Date.now() - lastSent));
+    },
+    signal: controller.signal,
+    tmpDir: req.tmpDir,
+  };
+}
+
+function resultPayload(req: RunRequest, value: unknown): { result?: ResultPayload; resultError?: string } {
+  if (value === undefined) return {};
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return { resultError: `the result is not JSON-serialisable: ${(err as Error).message}` };
+  }
+  if (json === undefined) return { resultError: `the result (a ${typeof value}) is not JSON-serialisable` };
+  const bytes = Buffer.byteLength(json);
+  if (bytes <= req.inlineResultBytes) return { result: { kind: 'inline', json } };
+  writeFileSync(req.resultFile, json);
+  return { result: { kind: 'file', path: req.resultFile, bytes } };
+}
+
+async function run(req: RunRequest): Promise<void> {
+  stage = 'load';
+  const ctx = contextOf(req);
+  let handler: Handler;
+  let mod: unknown;
+  try {
+    mod = await loadModule(req.modulePath);
+    const found = exported(mod, 'default');
+    if (!found) throw new Error(`the job module ${req.modulePath} has no default export function: export default async (args, ctx) => { ... }`);
+    handler = found as unknown as Handler;
+  } catch (err) {
+    return fail(err);
+  }
+  stage = 'run';
+  const nextRun = exported(mod, 'nextRun');
+  if (req.task.occurrenceAt !== undefined && nextRun) {
+    try {
+      const next = (nextRun as unknown as (d: Date) => unknown)(new Date(req.task.occurrenceAt));
+      if (next !== undefined && !(next instanceof Date && !Number.isNaN(next.getTime()))) throw new Error(`nextRun returned ${safeJson(next)}, not a Date or undefined`);
+      await send({ type: 'next-run', ...(next ? { at: next.getTime() } : {}) });
+    } catch (err) {
+      await send({ type: 'next-run', error: (err as Error).message });
+    }
+  }
+  await send({ type: 'started', at: preciseNow() });
+  let value: unknown;
+  try {
+    value = await handler(req.args, ctx);
+  } catch (err) {
+    return fail(err);
+  }
+  if (ended) return;
+  ended = true;
+  stage = 'ending';
+  const at = preciseNow();
+  let payload: { result?: ResultPayload; resultError?: string };
+  try {
+    payload = resultPayload(req, value);
+  } catch (err) {
+    payload = { resultError: `the result could not be stored: ${(err as Error).message}` };
+  }
+  await send({ type: 'done', at, ...payload });
+  process.exit(0);
+}
+
+if (process.argv.includes('--watchdog')) startOrphanWatchdog();
+void send({ type: 'ready' });

@@ -1,0 +1,296 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Readable } from 'node:stream';
+import type { AbortReason, ChildMessage, RunRequest } from './protocol';
+
+/** How the runner forks sandboxes: which entry, with which Node flags. */
+export interface SandboxSpec {
+  readonly entry: string;
+  readonly execArgv: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /**
+   * `setpriv` (util-linux) to start sandboxes with a parent-death signal: the kernel SIGKILLs a
+   * sandbox the moment its runner dies, even one stuck in synchronous code. Without it, the
+   * sandbox runs a small watchdog thread instead. @default found on PATH (Linux)
+   */
+  readonly setpriv?: string | null;
+}
+
+/** `setpriv` on PATH, if any (util-linux: present on Debian and its slim Node images). */
+export function findSetpriv(path = process.env.PATH ?? ''): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, 'setpriv');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+let setprivOnPath: string | undefined | null = null;
+
+/** Everything the runner learns from one sandbox, once its process is gone. */
+export interface SandboxReport {
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The script resolved. */
+  readonly done?: Extract<ChildMessage, { type: 'done' }>;
+  /** The module failed to load or the script threw. */
+  readonly failed?: Extract<ChildMessage, { type: 'failed' }>;
+  readonly startedAt?: number;
+  readonly nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
+  /** The process could not be started at all. */
+  readonly spawnError?: Error;
+  /** When the runner saw the process end (epoch ms). */
+  readonly exitedAt: number;
+}
+
+export interface RunHandlers {
+  onProgress?(percent: number, message?: string): void;
+}
+
+/** The child entry next to this file: `.ts` from source (run through tsx), `.js` once built. */
+export function defaultChildEntry(): string {
+  const ts = join(__dirname, 'child.ts');
+  return __filename.endsWith('.ts') && existsSync(ts) ? ts : join(__dirname, 'child.js');
+}
+
+/** `--import <tsx loader>` when TypeScript has to run from source, resolved absolutely (the child's cwd does not matter). */
+export function tsxExecArgv(): string[] {
+  const loader = require.resolve('tsx');
+  return ['--import', pathToFileURL(loader).href];
+}
+
+/**
+ * One sandbox: a Node child process (with an IPC channel) for exactly one task. It is started
+ * detached, so it leads its own process group and `kill()` takes the whole tree down
+ * (`process.kill(-pid)`), scripts' own children included. It may be started ahead of time (a warm
+ * spare) but runs one task only.
+ */
+export class Sandbox {
+  readonly process: ChildProcess;
+  readonly forkedAt = Date.now();
+  private readyAt?: number;
+  private report?: SandboxReport;
+  private readonly ended: Promise<SandboxReport>;
+  private handlers: RunHandlers = {};
+  private startedAt?: number;
+  private done?: Extract<ChildMessage, { type: 'done' }>;
+  private failed?: Extract<ChildMessage, { type: 'failed' }>;
+  private nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
+  private used = false;
+
+  constructor(spec: SandboxSpec) {
+    if (setprivOnPath === null) setprivOnPath = findSetpriv();
+    const setpriv = spec.setpriv === undefined ? setprivOnPath : (spec.setpriv ?? undefined);
+    // This is child_process.fork() spelled out (fork = spawn of Node with an IPC channel), so that
+    // the command can be setpriv exec'ing Node. The runner's own flags (--inspect, test runners'
+    // hooks...) are never passed on: only execArgv.
+    const node = [process.execPath, ...spec.execArgv, spec.entry];
+    const [command, ...args] = setpriv ? [setpriv, '--pdeathsig', 'KILL', ...node] : [...node, '--watchdog'];
+    this.process = spawn(command as string, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group (and session), so kill() reaches everything the script starts.
+      detached: true,
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+      serialization: 'json',
+    });
+    this.ended = new Promise((resolve) => {
+      let spawnError: Error | undefined;
+      this.process.on('error', (err) => {
+        spawnError = err;
+        // An error before spawning means there will be no 'close'.
+        if (this.process.pid === undefined) resolve(this.finish(null, null, err));
+      });
+      // 'close' (not 'exit'): all output and IPC messages have been read by then.
+      this.process.on('close', (code, signal) => resolve(this.finish(code, signal, spawnError)));
+    });
+    this.process.on('exit', () => {
+      // Anything the script left behind in its group goes too; that also closes their copies of the pipes.
+      this.kill();
+      this.closeIdlePipes();
+    });
+    // Flowing by default, so output nobody reads (a spare's warnings) cannot hold the process open.
+    this.process.stdout?.resume();
+    this.process.stderr?.resume();
+    this.process.on('message', (message: ChildMessage) => this.onMessage(message));
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get stdout(): Readable {
+    return this.process.stdout as Readable;
+  }
+
+  get stderr(): Readable {
+    return this.process.stderr as Readable;
+  }
+
+  /** True while the process is up and has not been given a task. */
+  get idle(): boolean {
+    return !this.used && !this.report && this.process.exitCode === null && this.process.signalCode === null && this.process.connected;
+  }
+
+  get warm(): boolean {
+    return this.readyAt !== undefined;
+  }
+
+  /** Hands the task to the sandbox; resolves when its process has ended, however it ended. */
+  run(request: RunRequest, handlers: RunHandlers = {}): Promise<SandboxReport> {
+    if (this.used) throw new Error('a sandbox runs one task only');
+    this.used = true;
+    this.handlers = handlers;
+    if (this.process.connected) this.process.send(request, (err) => err && this.kill());
+    else this.kill();
+    return this.ended;
+  }
+
+  /** Fires the script's AbortSignal; the script may still end on its own. */
+  abort(reason: AbortReason): void {
+    if (this.process.connected) this.process.send({ type: 'abort', reason }, () => undefined);
+  }
+
+  /** SIGKILL to the sandbox's whole process group. Safe to call at any time, any number of times. */
+  kill(): void {
+    const pid = this.process.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
+
+  /** Resolves once the process has ended. */
+  whenEnded(): Promise<SandboxReport> {
+    return this.ended;
+  }
+
+  /**
+   * After the exit, the pipes close once their last output is read. A helper that escaped the
+   * group (setsid) could hold them open for ever: once they have been idle (nothing arriving, not
+   * paused for backpressure) for two seconds, stop waiting.
+   */
+  private closeIdlePipes(): void {
+    const pipes = [this.process.stdout, this.process.stderr].filter((p): p is Readable => p !== null && !p.destroyed);
+    let lastData = Date.now();
+    const seen = () => (lastData = Date.now());
+    for (const p of pipes) p.on('data', seen);
+    const check = setInterval(() => {
+      const open = pipes.filter((p) => !p.destroyed && !p.readableEnded);
+      if (open.length === 0) return clearInterval(check);
+      if (open.some((p) => p.isPaused()) || Date.now() - lastData < 2000) return;
+      for (const p of open) p.destroy();
+      clearInterval(check);
+    }, 500);
+    check.unref();
+  }
+
+  private onMessage(message: ChildMessage): void {
+    switch (message.type) {
+      case 'ready':
+        this.readyAt = Date.now();
+        break;
+      case 'started':
+        this.startedAt = message.at;
+        break;
+      case 'progress':
+        this.handlers.onProgress?.(message.percent, message.message);
+        break;
+      case 'next-run':
+        this.nextRun = message;
+        break;
+      case 'done':
+        this.done = message;
+        break;
+      case 'failed':
+        this.failed = message;
+        break;
+    }
+  }
+
+  private finish(exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: Error): SandboxReport {
+    if (this.report) return this.report;
+    this.kill();
+    this.report = {
+      exitCode,
+      signal,
+      exitedAt: Date.now(),
+      ...(this.done ? { done: this.done } : {}),
+      ...(this.failed ? { failed: this.failed } : {}),
+      ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
+      ...(this.nextRun ? { nextRun: this.nextRun } : {}),
+      ...(spawnError ? { spawnError } : {}),
+    };
+    return this.report;
+  }
+}
+
+/**
+ * Hands out sandboxes, keeping `spares` of them forked and warm ahead of time, so a task does not
+ * wait for Node to boot. Each sandbox serves one task; the pool refills behind it.
+ */
+export class SandboxPool {
+  private readonly spares: Sandbox[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly spec: SandboxSpec,
+    private readonly spareCount: number,
+  ) {}
+
+  /** Starts warming the spares. */
+  start(): void {
+    this.refill();
+  }
+
+  take(): Sandbox {
+    let sandbox: Sandbox | undefined;
+    while (!sandbox && this.spares.length > 0) {
+      const candidate = this.spares.shift() as Sandbox;
+      if (candidate.idle) sandbox = candidate;
+      else candidate.kill();
+    }
+    // Refill after this task's sandbox is handed over, so the fork does not delay it.
+    setImmediate(() => this.refill());
+    return sandbox ?? new Sandbox(this.spec);
+  }
+
+  /** Kills the spares; `take` still works (forks on demand) for what is still being handed back. */
+  close(): void {
+    this.closed = true;
+    for (const s of this.spares.splice(0)) s.kill();
+  }
+
+  get size(): number {
+    return this.spares.length;
+  }
+
+  private refill(): void {
+    if (this.closed) return;
+    for (let i = this.spares.length - 1; i >= 0; i--) if (!(this.spares[i] as Sandbox).idle) this.spares.splice(i, 1);
+    while (this.spares.length < this.spareCount) {
+      const spare = new Sandbox(this.spec);
+      this.spares.push(spare);
+      // A spare that dies while waiting is replaced.
+      void spare.whenEnded().then(() => {
+        const at = this.spares.indexOf(spare);
+        if (at >= 0) {
+          this.spares.splice(at, 1);
+          setTimeout(() => this.refill(), 1000).unref();
+        }
+      });
+    }
+  }
+}
