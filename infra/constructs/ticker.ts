@@ -17,7 +17,7 @@ export interface TickerProps {
   readonly fleet?: FleetConfig;
   /** Pause between ticks inside one invocation (JOBFLEET_TICK_INTERVAL_MS). @default 1000 */
   readonly tickIntervalMs?: number;
-  /** The handler loops until its remaining time runs low, so this is also the loop's length. @default 60 seconds */
+  /** The handler loops until its remaining time runs low, so this is also the loop's length; longer than the minute between invocations so they overlap rather than leave a gap. @default 70 seconds */
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
@@ -45,7 +45,7 @@ export class Ticker extends Construct {
   constructor(scope: Construct, id: string, props: TickerProps) {
     super(scope, id);
     const { core } = props;
-    const timeout = props.timeout ?? Duration.seconds(60);
+    const timeout = props.timeout ?? Duration.seconds(70);
     const reserved = props.reservedConcurrency ?? 2;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });

@@ -2,18 +2,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_FLEET } from '../../../core/config/fleet';
-import { catalogueFleet, REPO_ROOT } from '../../../infra/config';
+import { catalogueFleet } from '../../../infra/config';
 import { CoreStack, RUNTIME_ENV_OUTPUT } from '../../../infra/core-stack';
-import { createJobfleetApp } from '../../../infra/jobfleet-app';
 import type { JobfleetStack } from '../../../infra/jobfleet-stack';
+import { synthWholeApp } from './support';
 
-const TICKER_ENTRY = path.join(REPO_ROOT, 'functions/ticker/handler.ts');
-const hasTicker = fs.existsSync(TICKER_ENTRY);
 
 /** cdk-nag 3 reports through CDK's Validations: every finding not acknowledged fails the synth. */
 const nagViolations = (scope: App) => new AwsSolutionsChecks().validateScope(scope).violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
@@ -42,19 +39,14 @@ test('CoreStack: the same core constructs, no compute, disposable, nag-clean', (
   expect(nagViolations(app)).toEqual([]);
 });
 
-// The whole app bundles the real ticker, so it needs functions/ticker/handler.ts.
-(hasTicker ? describe : describe.skip)('the whole app (offline, ticker bundled with esbuild, cdk-nag)', () => {
+describe('the whole app (offline, ticker bundled with esbuild, cdk-nag)', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'jobfleet-synth-'));
   let app: App;
   let stack: JobfleetStack;
-  let assembly: CloudAssembly;
   let template: Template;
+  let tickerBundle: string;
   beforeAll(() => {
-    // The context `cdk synth` gets from cdk.json (feature flags, jobfleet:* values).
-    const { context } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
-    ({ app, stack } = createJobfleetApp({ outdir, context }));
-    assembly = app.synth();
-    template = Template.fromStack(stack);
+    ({ app, stack, template, tickerBundle } = synthWholeApp(outdir));
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
@@ -82,9 +74,7 @@ test('CoreStack: the same core constructs, no compute, disposable, nag-clean', (
   });
 
   test('the ticker bundle cdk synth produced loads and exports handler', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(stack.ticker.function.node.defaultChild as never)]!;
-    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
-    const bundle = path.join(assembly.directory, `asset.${hash}`, 'index.js');
+    const bundle = tickerBundle;
     expect(fs.existsSync(bundle)).toBe(true);
     const env = { JOBFLEET_TABLE: 'tasks', JOBFLEET_BUCKET: 'logs', JOBFLEET_QUEUES: '{"small":"https://sqs.eu-west-1.amazonaws.com/123456789012/small"}', AWS_REGION: 'eu-west-1' };
     const saved = { ...process.env };
@@ -98,7 +88,3 @@ test('CoreStack: the same core constructs, no compute, disposable, nag-clean', (
     }
   });
 });
-
-if (!hasTicker) {
-  test.skip(`whole-app synth skipped: ${path.relative(REPO_ROOT, TICKER_ENTRY)} does not exist yet`, () => undefined);
-}

@@ -1,9 +1,11 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { DEFAULT_SETTINGS, type JobfleetSettings } from '../../../infra/config';
+import { DEFAULT_SETTINGS, REPO_ROOT, type JobfleetSettings } from '../../../infra/config';
 import { JobfleetCore } from '../../../infra/constructs/jobfleet-core';
+import { createJobfleetApp } from '../../../infra/jobfleet-app';
 
 export const FIXTURE_TICKER = path.join(__dirname, 'fixtures/ticker-handler.ts');
 /** A registry image, so construct tests do not stage the repository as a Docker context. */
@@ -36,3 +38,17 @@ export function statementsOf(template: Template, rolePrefix: string): { Action: 
 }
 
 export const actionsOf = (s: { Action: string | string[] }): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+/**
+ * Synthesizes the whole app as `cdk synth` does (cdk.json context) into `outdir`, and returns the
+ * stack and the path of the ticker bundle esbuild produced for it.
+ */
+export function synthWholeApp(outdir: string) {
+  const { context } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const { app, stack } = createJobfleetApp({ outdir, context });
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  const fn = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(stack.ticker.function.node.defaultChild as never)]!;
+  const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+  return { app, stack, assembly, template, tickerBundle: path.join(assembly.directory, `asset.${hash}`, 'index.js') };
+}
