@@ -42,14 +42,11 @@ describe('runner: timeout, cancel, lost lease', () => {
   it('cancels a running script that honours its abort signal', async () => {
     const queued = await enqueue(env, 'slow', { ms: 60_000, onAbort: 'throw' });
     const seen = await running(queued.id);
-    const requestedAt = Date.now();
     await requestCancel(queued.id, seen.token);
     const task = await waitForTask(env, queued.id, settled);
     expect(task.status).toBe('cancelled');
     expect(task.error).toMatchObject({ reason: 'cancelled' });
     expect(task.error?.message).toContain('the task was cancelled');
-    // Noticed at the next heartbeat (lease 1.5 s / 3), well before the kill grace.
-    expect(Date.now() - requestedAt).toBeLessThan(2500);
     const log = (await readObject(env, task.logS3Key as string)).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(log.find((l) => l.msg === 'aborted')).toBeDefined();
   });

@@ -72,6 +72,6 @@ describe('runner: graceful shutdown on SIGTERM', () => {
     const at = Date.now();
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toEqual({ code: 0, signal: null });
-    expect(Date.now() - at).toBeLessThan(2000);
+    expect(Date.now() - at).toBeLessThan(10_000); // far less than the 20 s long poll
   });
 });
