@@ -29,7 +29,8 @@ import type { SchedEntry } from '../core/store/task-store';
 import { createServices } from '../core/services';
 import { createRunnerApp } from '../runner/app';
 import { tsxExecArgv } from '../runner/sandbox/sandbox';
-import { createTestEnvironment, testClients, type TestEnvironment } from '../test/support/resources';
+import { awsClients } from '../test/support/aws';
+import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
 import repoCatalogue from '../jobs/catalogue';
 import { countCalls } from './call-counter';
 
@@ -142,7 +143,7 @@ async function countRunnerCalls(count: number, slots: number): Promise<{ perTask
   const env = await createTestEnvironment('bench-runner-calls');
   try {
     await preload(env, repoCatalogue, 'noop', count);
-    const clients = testClients();
+    const clients = awsClients();
     const counts = countCalls(clients);
     // A production-like lease: no heartbeat falls inside a no-op task.
     const services = createServices({ ...env.config, leaseMs: 30_000 }, clients);

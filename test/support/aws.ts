@@ -1,44 +1,23 @@
 /**
  * AWS clients and resource names for integration tests. The endpoint and region come from the
  * environment that test/support/global-setup.ts prepares (AWS_ENDPOINT_URL, AWS_REGION), so the
- * same tests run against the project's LocalStack, one of your own, or AWS.
+ * same tests run against the project's LocalStack, one of your own, or AWS. The clients are the
+ * ones jobfleet itself builds (core/store/aws-clients.ts): S3 path-style whenever an endpoint is set.
  */
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { S3Client } from '@aws-sdk/client-s3';
+import { createAwsClients, type AwsClients } from '../../core/store/aws-clients';
 
-export interface TestAwsClients {
-  readonly dynamodb: DynamoDBClient;
-  readonly doc: DynamoDBDocumentClient;
-  readonly sqs: SQSClient;
-  /** Path-style addressing (http://host:port/bucket/key): no per-bucket DNS names locally. */
-  readonly s3: S3Client;
+export interface TestAwsClients extends AwsClients {
   /** Closes the clients' sockets. */
   destroy(): void;
 }
 
 export function awsClients(): TestAwsClients {
-  const common = {
-    region: process.env.AWS_REGION || 'us-east-1',
-    ...(process.env.AWS_ENDPOINT_URL ? { endpoint: process.env.AWS_ENDPOINT_URL } : {}),
-    maxAttempts: 5,
-  };
-  const dynamodb = new DynamoDBClient(common);
-  const doc = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  const sqs = new SQSClient(common);
-  const s3 = new S3Client({ ...common, forcePathStyle: true });
+  const clients = createAwsClients({ region: process.env.AWS_REGION || 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 8 });
   return {
-    dynamodb,
-    doc,
-    sqs,
-    s3,
+    ...clients,
     destroy() {
-      doc.destroy();
-      dynamodb.destroy();
-      sqs.destroy();
-      s3.destroy();
+      for (const client of [clients.doc, clients.dynamodb, clients.sqs, clients.s3, clients.events]) client.destroy();
     },
   };
 }

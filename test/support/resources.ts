@@ -1,9 +1,9 @@
 import { CreateTableCommand, DeleteTableCommand, UpdateTimeToLiveCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../core/config/runtime';
-import { createAwsClients, type AwsClients } from '../../core/store/aws-clients';
+import type { AwsClients } from '../../core/store/aws-clients';
+import { awsClients, uniqueName } from './aws';
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
 import { createServices, type Services } from '../../core/services';
 import type { FleetConfig } from '../../core/config/fleet';
@@ -20,11 +20,6 @@ export interface TestEnvironment {
   cleanup(): Promise<void>;
 }
 
-export const uniqueSuffix = (): string => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-
-export function testClients(): AwsClients {
-  return createAwsClients({ region: process.env.AWS_REGION ?? 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 8 });
-}
 
 export async function createTable(clients: AwsClients, tableName: string): Promise<void> {
   const attrs = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...TABLE_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])]);
@@ -57,8 +52,8 @@ export interface TestEnvironmentOptions {
 }
 
 export async function createTestEnvironment(prefix: string, options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
-  const clients = testClients();
-  const name = `${prefix}-${uniqueSuffix()}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 60);
+  const clients = awsClients();
+  const name = uniqueName(prefix);
   const fleet = options.fleet ?? DEFAULT_FLEET;
   await createTable(clients, name);
   const queueUrls: Record<string, string> = {};

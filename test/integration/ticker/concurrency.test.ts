@@ -1,7 +1,7 @@
 import { newTask } from '../../../core/model/new-task';
 import { createServices } from '../../../core/services';
 import type { Ticker } from '../../../functions/ticker/tick';
-import { testClients } from '../../support/resources';
+import { awsClients } from '../../support/aws';
 import { SMALL_JOB, tickerHarness, type TickerHarness } from './harness';
 
 const TASKS = 2000;
@@ -18,7 +18,7 @@ describe('three tickers at once', () => {
     await h.putMany(tasks);
 
     // Three instances, each with its own clients and services, ticking in a loop on the real clock.
-    const tickers = [0, 1, 2].map(() => h.newTicker({ claimConcurrency: 16 }, createServices(h.env.config, testClients())));
+    const tickers = [0, 1, 2].map(() => h.newTicker({ claimConcurrency: 16 }, createServices(h.env.config, awsClients())));
     const loop = async (ticker: Ticker) => {
       const totals = { claimed: 0, dispatched: 0, conflicts: 0, ticks: 0 };
       for (let idle = 0; idle < 2; ) {
