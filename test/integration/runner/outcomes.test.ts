@@ -3,7 +3,7 @@ import { createTestEnvironment, type TestEnvironment } from '../../support/resou
 import { occurrenceId } from '../../../core/model/keys';
 import { buildOccurrence } from '../../../core/model/occurrence';
 import type { ScheduleRecord } from '../../../core/model/task';
-import { dispatch, enqueue, enqueueSnapshot, fixtures, readObject, settled, startRunner, waitForTask, type TestRunner } from './runner-harness';
+import { dispatch, enqueue, enqueueSnapshot, fixtures, readObject, settled, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
 
 const CAP = 256 * 1024;
 
@@ -37,8 +37,11 @@ describe('runner: outcomes', () => {
     expect(log[0]).toMatchObject({ msg: 'task started', taskId: queued.id, runnerId: 'test-runner' });
     expect(log.find((l) => l.msg === 'ok job ran')).toMatchObject({ taskId: queued.id, job: 'ok', attempt: 1, args: { hello: 'world' } });
     expect(log[log.length - 1]).toMatchObject({ msg: 'task ended', outcome: 'completed', exitCode: 0 });
-    // One line on the runner's own log, with outcome, duration and the bound keys.
-    const ends = runner.lines.filter((l) => l.msg === 'task ended' && l.taskId === queued.id);
+    // One line on the runner's own log, with outcome, duration and the bound keys. It is written
+    // after the task's terminal state, and reaches us through the runner's stdout a moment later.
+    const endLines = () => runner.lines.filter((l) => l.msg === 'task ended' && l.taskId === queued.id);
+    await waitUntil(() => endLines().length > 0, 5000, "the runner's 'task ended' line");
+    const ends = endLines();
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ outcome: 'completed', job: 'ok', attempt: 1, runnerId: 'test-runner' });
     expect(typeof ends[0]?.durationMs).toBe('number');
