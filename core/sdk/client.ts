@@ -96,23 +96,24 @@ export class JobfleetClient {
     return task;
   }
 
+  /** Writes the task with its IDEM item; if the key is taken, returns the task it names instead. */
   private async putIdempotent(task: TaskRecord, key: string): Promise<TaskRecord | undefined> {
     const ttl = Math.ceil((task.createdAt + 4 * task.retentionMs) / 1000);
     for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        await this.services.store.put(task, { key, ttl });
+        return undefined;
+      } catch (err) {
+        // Lost the race, or collided with the winner's transaction still in flight: read what it wrote.
+        if (!isConditionFailure(err) && (err as { name?: string }).name !== 'TransactionCanceledException') throw err;
+      }
       const idem = await this.services.store.getIdem(key);
       if (idem) {
         const existing = await this.services.store.get(idem.taskId);
         if (existing) return existing;
         throw new ValidationError('options.idempotencyKey', `"${key}" was used by task ${idem.taskId}, whose record has expired; use a new key`);
       }
-      try {
-        await this.services.store.put(task, { key, ttl });
-        return undefined;
-      } catch (err) {
-        // Lost the race (or a transaction conflict with the winner): read what the winner wrote.
-        if (!isConditionFailure(err) && (err as { name?: string }).name !== 'TransactionCanceledException') throw err;
-        await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
-      }
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
     }
     throw new ValidationError('options.idempotencyKey', `could not settle "${key}" after repeated conflicts; retry the call`);
   }
