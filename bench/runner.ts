@@ -290,7 +290,7 @@ function overheadLines(phase: Phase): { p99: number; lines: string[] } {
     lines: [
       `  overhead per task      p50 ${f(percentile(overhead, 50))} ms, p99 ${f(p99)} ms   target: p99 < 100 ms (excl. S3 upload)  ${ok(p99 < 100)}`,
       `    of it, the sandbox   p50 ${f(percentile(sandbox, 50))} ms, p99 ${f(percentile(sandbox, 99))} ms   (hand-over -> process gone, minus the script; a fresh process per task, ${warm}/${phase.ends.length} warm spares)`,
-      `    DynamoDB round trips p50 ${f(percentile(aws, 50))} ms, p99 ${f(percentile(aws, 99))} ms   (the start write + core's finish path: terminal write, dependents query, follow-up write)`,
+      `    DynamoDB round trips p50 ${f(percentile(aws, 50))} ms, p99 ${f(percentile(aws, 99))} ms   (the start write + core's finish path: the terminal write, and the follow-up writes when there is follow-up work)`,
       `    the runner's own     p50 ${f(percentile(own, 50))} ms, p99 ${f(percentile(own, 99))} ms   (overhead minus those round trips: sandbox, log file, bookkeeping)`,
       `  S3 log upload          p50 ${f(percentile(upload, 50))} ms, p99 ${f(percentile(upload, 99))} ms   (excluded above)`,
     ],

@@ -7,7 +7,7 @@ import { assertTransition } from '../model/state-machine';
 import type { FailureReason, TaskError, TaskRecord } from '../model/task';
 import type { ScheduleStore } from '../store/schedule-store';
 import { activeKeys, dueKeys } from '../store/task-item';
-import type { TaskStore } from '../store/task-store';
+import { concurrencyScopes, type TaskStore } from '../store/task-store';
 import { statusEvent, type EventPublisher, type StatusEventMode } from './events';
 
 export interface LifecycleDeps {
@@ -48,12 +48,43 @@ export const willRetry = (task: TaskRecord): boolean =>
  * active index until the follow-up is done, so a crash in between is redone by the reaper.
  */
 export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
+  if (!hasFollowUp(deps, req)) {
+    // Nothing follows: one write ends the task and leaves the indexes. It loses only if the task
+    // changed, or a dependent registered meanwhile; the general path below sorts out which.
+    try {
+      return await writeTerminal(deps, req, now, { settled: true });
+    } catch (err) {
+      if (!(err instanceof ClaimConflictError)) throw err;
+    }
+  }
   const ended = await writeTerminal(deps, req, now);
   await runFollowUp(deps, ended, now, req.nextRunAt);
   return ended;
 }
 
-export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
+/**
+ * Whether ending this way leaves work to do after the terminal write: counters to release, a
+ * retry, an IDEM outcome, dependents, a next occurrence, or a status event.
+ */
+export function hasFollowUp(deps: Pick<LifecycleDeps, 'eventMode'>, req: FinishRequest): boolean {
+  const { task, outcome } = req;
+  const ended = { ...task, status: outcome.status, ...(outcome.status !== 'completed' && outcome.error ? { error: outcome.error } : {}) };
+  return (
+    deps.eventMode !== 'none' ||
+    concurrencyScopes(task).length > 0 ||
+    willRetry(ended) ||
+    task.idempotencyKey !== undefined ||
+    task.scheduleId !== undefined ||
+    Boolean(task.hasDependents)
+  );
+}
+
+/**
+ * The terminal write. Normally the task stays in (or enters) the active index until its
+ * follow-up is done; `settled` (no follow-up at all) marks it done and leaves the index in the
+ * same write, on condition that no dependent has registered.
+ */
+export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now: number, options: { settled?: boolean } = {}): Promise<TaskRecord> {
   const { task, outcome } = req;
   assertTransition(task.status, outcome.status);
   const set: Record<string, unknown> = {
@@ -66,12 +97,18 @@ export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now
     if (outcome.resultS3Key) set.resultS3Key = outcome.resultS3Key;
   } else if (outcome.error) set.error = outcome.error;
   if (req.logS3Key) set.logS3Key = req.logS3Key;
-  // Pending (or waiting) tasks are not in the active index yet; in-flight ones already are.
-  if (task.status === 'pending') Object.assign(set, activeKeys(task.id, now + deps.graceMs, deps.shards));
+  const remove = task.status === 'pending' ? ['gsi3pk', 'gsi3sk', 'held'] : [];
+  if (options.settled) {
+    set.effectsDone = true;
+    remove.push('gsi1pk', 'gsi1sk');
+  } else if (task.status === 'pending') {
+    // Pending (or waiting) tasks are not in the active index yet; in-flight ones already are.
+    Object.assign(set, activeKeys(task.id, now + deps.graceMs, deps.shards));
+  }
   return deps.store.transition(
     task.id,
-    { set, remove: task.status === 'pending' ? ['gsi3pk', 'gsi3sk', 'held'] : [] },
-    { equals: { status: task.status, token: task.token } },
+    { set, remove },
+    { equals: { status: task.status, token: task.token }, ...(options.settled ? { notExists: ['hasDependents'] } : {}) },
     `${task.status} with token ${task.token}`,
   );
 }
@@ -89,7 +126,7 @@ export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: nu
     return;
   }
   if (task.idempotencyKey) await deps.store.recordIdemOutcome(task.idempotencyKey, task.id, task.status, Math.ceil((now + 4 * task.retentionMs) / 1000));
-  await settleDependents(deps, task, now);
+  if (task.hasDependents) await settleDependents(deps, task, now);
   if (task.scheduleId) await scheduleNext(deps, task, now, nextRunAt);
   if (deps.eventMode !== 'none') await deps.events.publish([statusEvent(task, task.startedAt ? 'running' : 'pending', task.status, now)]);
   await deps.store.tryTransition(

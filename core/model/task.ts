@@ -78,6 +78,11 @@ export interface TaskRecord extends JobSnapshot {
   readonly logS3Key?: string;
   /** True once the follow-up work after the terminal write is done. */
   readonly effectsDone?: boolean;
+  /**
+   * Set when another task registers `startAfter` this one, so a task nobody waits for skips
+   * the dependents query when it ends. Registration and the terminal write serialize on this item.
+   */
+  readonly hasDependents?: boolean;
 }
 
 export type OverlapPolicy = 'skip' | 'allow';

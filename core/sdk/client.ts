@@ -89,7 +89,7 @@ export class JobfleetClient {
     }
     if (predecessor) {
       // Whoever comes second acts: if the predecessor already ended, settle this task now.
-      const current = await this.services.store.get(predecessor.id);
+      const current = await this.services.store.markHasDependents(predecessor.id);
       if (!current || (isTerminal(current.status) && !willRetry(current))) await settleDependent(this.services, task, current, this.now());
       return this.get(task.id);
     }

@@ -4,7 +4,7 @@ import type { TaskRecord } from '../model/task';
 /** A stored item: the record plus its keys. Index keys are present only while they apply. */
 export type Item = Record<string, unknown>;
 
-const STORAGE_ONLY = new Set(['pk', 'sk', 'type', 'ttl', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'dependents']);
+const STORAGE_ONLY = new Set(['pk', 'sk', 'type', 'ttl', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']);
 
 export function recordOf(item: Item): TaskRecord {
   const record: Item = {};

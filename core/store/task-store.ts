@@ -288,6 +288,21 @@ export class TaskStore {
     return ids.sort().reverse().slice(0, limit);
   }
 
+  /**
+   * Marks a task as having a dependent and returns it as it is after the mark (undefined if it
+   * is gone). Its terminal write serializes with this one: either the mark lands first and that
+   * task's follow-up settles the dependent, or the caller sees it ended and settles it itself.
+   */
+  async markHasDependents(predecessorId: string): Promise<TaskRecord | undefined> {
+    try {
+      const item = await this.updateRaw(taskKey(predecessorId), { set: { hasDependents: true } }, { exists: ['pk'] }, 'ALL_NEW');
+      return recordOf(item as Item);
+    } catch (err) {
+      if (isConditionFailure(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** Ids of tasks waiting for `predecessorId` to complete. */
   async dependentsOf(predecessorId: string): Promise<string[]> {
     const ids: string[] = [];

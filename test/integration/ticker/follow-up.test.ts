@@ -1,5 +1,6 @@
-import { runFollowUp, writeTerminal } from '../../../core/lifecycle/finish';
-import { occurrenceId } from '../../../core/model/keys';
+import { finishTask, runFollowUp, writeTerminal } from '../../../core/lifecycle/finish';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { occurrenceId, taskKey } from '../../../core/model/keys';
 import { buildOccurrence } from '../../../core/model/occurrence';
 import type { MissedRunPolicy, ScheduleRecord } from '../../../core/model/task';
 import { SMALL_JOB, T0, tickerHarness, type Received, type TickerHarness } from './harness';
@@ -100,6 +101,40 @@ describe('recurring tasks through the ticker', () => {
   });
 });
 
+describe('ending a task with no follow-up work', () => {
+  let h: TickerHarness;
+  beforeEach(async () => (h = await tickerHarness('tick-settled')));
+  afterEach(() => h.cleanup());
+
+  it('takes one write: the outcome, follow-up done, and out of every scheduling index', async () => {
+    const a = await h.put({});
+    await h.ticker.tick(T0);
+    const [message] = await h.receive('small');
+    const running = await h.services.store.start(a.id, message!.token, 'runner-1', T0 + 10, 1500);
+    const calls: string[] = [];
+    h.services.clients.doc.middlewareStack.add((next, context) => (args) => (calls.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'count-calls' });
+    try {
+      await finishTask(h.services, { task: running, outcome: { status: 'completed' } }, T0 + 100);
+    } finally {
+      h.services.clients.doc.middlewareStack.remove('count-calls');
+    }
+    expect(calls).toEqual(['UpdateItemCommand']);
+    const item = (await h.services.clients.doc.send(new GetCommand({ TableName: h.services.config.tableName, Key: taskKey(a.id) }))).Item;
+    expect(item).toMatchObject({ status: 'completed', effectsDone: true });
+    expect(item).not.toHaveProperty('gsi1pk');
+    // Nothing is left for the reaper.
+    expect((await h.ticker.tick(T0 + 5000)).reap.followUps).toBe(0);
+  });
+
+  it('keeps the two-step path when follow-up work exists (a retry is follow-up work)', async () => {
+    const a = await h.put({ maxAttempts: 2 });
+    await h.ticker.tick(T0);
+    const [message] = await h.receive('small');
+    await h.run(message!, { status: 'failed', error: { reason: 'error', message: 'boom' } }, T0 + 10, T0 + 20);
+    expect(await h.get(a.id)).toMatchObject({ status: 'pending', attempt: 2 });
+  });
+});
+
 describe('chained tasks (startAfter) through the ticker', () => {
   let h: TickerHarness;
   beforeEach(async () => (h = await tickerHarness('tick-chain')));
@@ -119,6 +154,19 @@ describe('chained tasks (startAfter) through the ticker', () => {
     // The reaper redoes A's follow-up, which releases B; the next tick dispatches it.
     expect((await h.ticker.tick(T0 + 2100)).reap.followUps).toBe(1);
     expect((await h.ticker.tick(T0 + 2200)).dispatch.claimed).toBe(1);
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([b.id]);
+  });
+
+  it('releases a dependent that registered while its predecessor ran, though the runner holds a copy from before', async () => {
+    const a = await h.put({});
+    await h.ticker.tick(T0);
+    const [message] = await h.receive('small');
+    const runnersCopy = await h.services.store.start(a.id, message!.token, 'runner-1', T0 + 10, 1500);
+    expect(runnersCopy.hasDependents).toBeUndefined();
+    const b = await h.put({ startAfter: a.id });
+    await finishTask(h.services, { task: runnersCopy, outcome: { status: 'completed' } }, T0 + 100);
+    expect(await h.get(a.id)).toMatchObject({ status: 'completed', effectsDone: true, hasDependents: true });
+    expect((await h.ticker.tick(T0 + 200)).dispatch.claimed).toBe(1);
     expect((await h.receive('small')).map((m) => m.taskId)).toEqual([b.id]);
   });
 

@@ -99,6 +99,8 @@ export async function tickerHarness(prefix: string, o: HarnessOptions = {}): Pro
     async put(input, job = SMALL_JOB) {
       const task = newTask(job, { args: null, dueAt: T0, ...input }, T0 - 60_000);
       await services.store.put(task);
+      // As the SDK registers a dependent on its predecessor.
+      if (task.startAfter) await services.store.markHasDependents(task.startAfter);
       return task;
     },
     async putMany(tasks) {
