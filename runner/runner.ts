@@ -6,6 +6,7 @@ import type { LifecycleDeps } from '../core/lifecycle/finish';
 import type { TaskRecord } from '../core/model/task';
 import type { RunnableJob } from './catalogue';
 import type { RunnerConfig } from './config';
+import { DeleteBatcher } from './delete-batcher';
 import { TaskExecution, type TaskSummary } from './execute';
 import type { FileSink } from './log/upload';
 import type { ScaleInProtection } from './protection';
@@ -28,6 +29,8 @@ export interface RunnerDeps {
 
 const POISON_MEMORY = 1000;
 const SHUTDOWN_FINISH_CAP_MS = 30_000;
+/** How long a started task's message waits to share a DeleteMessageBatch call with others. */
+const DELETE_LINGER_MS = 200;
 
 /**
  * The runner: long-polls its class's queue only when its free slots can hold the class's
@@ -41,6 +44,7 @@ export class Runner {
   private readonly batches = new Set<Promise<void>>();
   private readonly pollAbort = new AbortController();
   private readonly poisonSeen = new Set<string>();
+  private readonly deletes: DeleteBatcher;
   private readonly now: () => number;
   private readonly log: Logger;
   private loop?: Promise<void>;
@@ -55,6 +59,10 @@ export class Runner {
     this.slots = new SlotPool(config.slots);
     this.now = deps.now ?? Date.now;
     this.log = deps.logger;
+    this.deletes = new DeleteBatcher(deps.queue, {
+      lingerMs: DELETE_LINGER_MS,
+      onError: (err, count) => this.log.warn({ err, count }, 'could not delete messages; their redelivery will be dropped as stale'),
+    });
   }
 
   start(): void {
@@ -117,6 +125,7 @@ export class Runner {
       await withTimeout(this.whenIdle(), SHUTDOWN_FINISH_CAP_MS);
     }
     await this.loop;
+    await this.deletes.drain();
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.deps.pool.close();
     await this.deps.protection.release();
@@ -161,7 +170,7 @@ export class Runner {
     }
   }
 
-  /** Starts each message's task (in parallel), then deletes the started and the stale ones in one call. */
+  /** Starts each message's task (in parallel), then hands the started and the stale ones' messages to the delete batcher. */
   private async handleBatch(messages: QueueMessage[], reservedEach: number): Promise<void> {
     const receivedAt = this.now();
     const toDelete: QueueMessage[] = [];
@@ -200,9 +209,7 @@ export class Runner {
         this.launch(task, reservedEach, { receivedAt, startWriteMs: this.now() - startAt });
       }),
     );
-    if (toDelete.length > 0) {
-      await this.deps.queue.delete(toDelete).catch((err) => this.log.warn({ err }, 'could not delete messages; their redelivery will be dropped as stale'));
-    }
+    this.deletes.add(toDelete);
   }
 
   private launch(task: TaskRecord, reserved: number, timing: { receivedAt: number; startWriteMs: number }): void {
