@@ -276,7 +276,12 @@ const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 const ok = (pass: boolean) => (pass ? 'OK' : 'MISS');
 const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-function overheadLines(phase: Phase): { p99: number; lines: string[] } {
+/**
+ * The overhead lines. `targeted`: the one-at-a-time run, which the target is about. With every
+ * slot busy on a CPU-saturated machine a task's time in the runner is queueing (Little's law:
+ * tasks in hand / throughput), so that run reports the figure without judging it.
+ */
+function overheadLines(phase: Phase, targeted: boolean): { p99: number; lines: string[] } {
   const pick = (k: keyof TaskEndLine) => phase.ends.map((e) => e[k] as number).filter((n) => typeof n === 'number' && Number.isFinite(n));
   const overhead = pick('overheadMs');
   const sandbox = pick('sandboxOverheadMs');
@@ -288,7 +293,9 @@ function overheadLines(phase: Phase): { p99: number; lines: string[] } {
   return {
     p99,
     lines: [
-      `  overhead per task      p50 ${f(percentile(overhead, 50))} ms, p99 ${f(p99)} ms   target: p99 < 100 ms (excl. S3 upload)  ${ok(p99 < 100)}`,
+      targeted
+        ? `  overhead per task      p50 ${f(percentile(overhead, 50))} ms, p99 ${f(p99)} ms   target: p99 < 100 ms (excl. S3 upload)  ${ok(p99 < 100)}`
+        : `  overhead per task      p50 ${f(percentile(overhead, 50))} ms, p99 ${f(p99)} ms   (all slots busy, CPU saturated: mostly waiting for CPU, ~ slots / throughput)`,
       `    of it, the sandbox   p50 ${f(percentile(sandbox, 50))} ms, p99 ${f(percentile(sandbox, 99))} ms   (hand-over -> process gone, minus the script; a fresh process per task, ${warm}/${phase.ends.length} warm spares)`,
       `    DynamoDB round trips p50 ${f(percentile(aws, 50))} ms, p99 ${f(percentile(aws, 99))} ms   (the start write + core's finish path: the terminal write, and the follow-up writes when there is follow-up work)`,
       `    the runner's own     p50 ${f(percentile(own, 50))} ms, p99 ${f(percentile(own, 99))} ms   (overhead minus those round trips: sandbox, log file, bookkeeping)`,
@@ -315,7 +322,7 @@ export async function benchRunner(): Promise<void> {
   const latencyEnv = await createTestEnvironment('bench-runner-latency');
   try {
     const phase = await runPhase(latencyEnv, { ...common, tasks: sequential, feed: 'one-at-a-time' });
-    for (const line of overheadLines(phase).lines) console.log(line);
+    for (const line of overheadLines(phase, true).lines) console.log(line);
   } finally {
     await latencyEnv.cleanup();
   }
@@ -345,7 +352,7 @@ export async function benchRunner(): Promise<void> {
     const budgetMB = 200 + 60 * slots;
     console.log(`  completed              ${completed}/${ends.length}; load average after ${loadAvg()}`);
     console.log(`  throughput             ${f(ends.length / phase.wallS)} tasks/s over ${f(phase.wallS)} s incl. start-up; ${f((ends.length - 1) / phase.fromFirstEndS)} tasks/s from the first task's end`);
-    for (const line of overheadLines(phase).lines) console.log(line);
+    for (const line of overheadLines(phase, false).lines) console.log(line);
     console.log(`  RSS runner+sandboxes   steady ${f(steadyTree / MB, 0)} MB, end ${f(endTree / MB, 0)} MB, peak ${f(phase.peakTree / MB, 0)} MB   target: < ${budgetMB} MB (200 + 60 x ${slots})  ${ok(phase.peakTree / MB < budgetMB)}`);
     console.log(`  growth steady -> end   ${f(growth)} % (runner+sandboxes), ${f(growthSelf)} % (runner alone: ${f(steadySelf / MB, 0)} -> ${f(endSelf / MB, 0)} MB)   target: < 10 %  ${ok(growth < 10)}`);
     console.log(`  producer calls/task    ${Object.entries(producer).map(([k, v]) => `${k} ${f(v / tasks, 2)}`).join(', ')}   (put + claim + batched send: the ticker's side)`);
