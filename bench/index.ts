@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the performance figures of the ticker and the runner, measured against the
- * local AWS (started here if nothing answers, and stopped again afterwards).
+ * `npm run bench [ticker|runner|cost]`: the performance figures of the ticker and the runner,
+ * and the cost of a task end to end, measured against the local AWS (started here if nothing
+ * answers, and stopped again afterwards).
  */
 import { ensureLocalAws } from '../scripts/ensure-local-aws';
 
@@ -15,6 +16,10 @@ async function main(): Promise<void> {
     if (!only || only === 'runner') {
       const { benchRunner } = await import('./runner');
       await benchRunner();
+    }
+    if (!only || only === 'cost') {
+      const { benchCost } = await import('./cost');
+      await benchCost();
     }
   } finally {
     await local.release();

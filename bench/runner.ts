@@ -21,18 +21,17 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { Catalogue } from '../core/catalogue';
 import { dueSk } from '../core/model/keys';
 import { newTask } from '../core/model/new-task';
 import type { SchedEntry } from '../core/store/task-store';
 import { createServices } from '../core/services';
-import { createRunnerApp } from '../runner/app';
 import { tsxExecArgv } from '../runner/sandbox/sandbox';
 import { awsClients } from '../test/support/aws';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
 import repoCatalogue from '../jobs/catalogue';
 import { countCalls } from './call-counter';
+import { startInProcessRunner } from './in-process-runner';
 
 const REPO = join(__dirname, '..');
 const MB = 1024 * 1024;
@@ -150,31 +149,15 @@ async function countRunnerCalls(count: number, slots: number): Promise<{ perTask
     let ended = 0;
     let resolveAll: () => void = () => undefined;
     const allDone = new Promise<void>((r) => (resolveAll = r));
-    const workDir = mkdtempSync(join(tmpdir(), 'bench-runner-calls-'));
-    const app = await createRunnerApp({
-      env: {
-        ...process.env,
-        JOBFLEET_QUEUES: JSON.stringify(env.config.queueUrls),
-        JOBFLEET_TABLE: env.config.tableName,
-        JOBFLEET_BUCKET: env.config.bucket,
-        RUNNER_CLASS: 'small',
-        RUNNER_SLOTS: String(slots),
-        RUNNER_WAIT_TIME_SECONDS: '1',
-        RUNNER_WORK_DIR: workDir,
-        RUNNER_HEARTBEAT_FILE: 'none',
-      },
-      services,
-      catalogue: repoCatalogue,
-      logger: pino({ level: 'silent' }),
+    const runner = await startInProcessRunner(env, services, {
+      slots,
       onTaskEnd: () => {
         if (++ended === count) resolveAll();
       },
     });
-    app.runner.start();
     await allDone;
     const snapshot = counts.snapshot();
-    await app.runner.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await runner.stop();
     const perTask = Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, Math.round((v / count) * 100) / 100]));
     return { perTask, total: Math.round((Object.values(snapshot).reduce((a, b) => a + b, 0) / count) * 100) / 100 };
   } finally {

@@ -1,0 +1,136 @@
+/**
+ * What a small no-op task costs end to end: the SDK schedules it, the ticker claims and
+ * dispatches it, a runner starts, runs and finishes it, all in this process against the local
+ * AWS with every call counted and every DynamoDB write priced from the items themselves
+ * (bench/write-units.ts). Run twice: status events off, and on (the default, terminal events).
+ *
+ *   BENCH_COST_TASKS  tasks per run (default 100)
+ */
+import { CreateEventBusCommand, DeleteEventBusCommand } from '@aws-sdk/client-eventbridge';
+import pino from 'pino';
+import { EventBridgePublisher } from '../core/lifecycle/events';
+import { createServices } from '../core/services';
+import { JobfleetClient } from '../core/sdk/client';
+import { noMetrics } from '../functions/ticker/metrics';
+import { SqsDispatcher } from '../functions/ticker/sqs-dispatcher';
+import { Ticker } from '../functions/ticker/tick';
+import repoCatalogue from '../jobs/catalogue';
+import { awsClients, uniqueName } from '../test/support/aws';
+import { createTestEnvironment } from '../test/support/resources';
+import { countCalls } from './call-counter';
+import { startInProcessRunner } from './in-process-runner';
+import { meterWriteUnits } from './write-units';
+
+/** On-demand list prices, us-east-1, USD per request or unit. */
+const PRICE = {
+  writeUnit: 0.625 / 1e6,
+  readUnit: 0.125 / 1e6,
+  sqsRequest: 0.4 / 1e6,
+  s3Put: 0.005 / 1000,
+  s3Get: 0.0004 / 1000,
+  event: 1 / 1e6,
+};
+
+interface CostRun {
+  readonly ticks: number;
+  readonly writeUnits: Record<string, number>;
+  readonly writeUnitsPerTask: number;
+  readonly callsPerTask: Record<string, number>;
+  readonly dollarsPerTask: number;
+  readonly dollarsPerMillion: Record<string, number>;
+}
+
+async function costRun(tasks: number, events: boolean): Promise<CostRun> {
+  const busName = events ? uniqueName('bench-cost-bus') : '';
+  const env = await createTestEnvironment('bench-cost', {
+    // Production-like timings: no heartbeat, put-back or reaper pass falls inside a no-op task.
+    env: { JOBFLEET_DISPATCH_WINDOW_MS: '60000', JOBFLEET_LEASE_MS: '30000', JOBFLEET_GRACE_MS: '60000', JOBFLEET_EVENT_BUS: busName },
+  });
+  const clients = awsClients();
+  if (events) await clients.events.send(new CreateEventBusCommand({ Name: busName }));
+  const calls = countCalls(clients);
+  const units = meterWriteUnits(clients.dynamodb, env.clients.doc);
+  const services = createServices(env.config, clients, events ? new EventBridgePublisher(clients.events, busName) : undefined);
+  const sdk = new JobfleetClient({ catalogue: repoCatalogue, services });
+  const ticker = new Ticker({
+    lifecycle: services,
+    config: services.config,
+    fleet: repoCatalogue.fleet,
+    sender: new SqsDispatcher(clients.sqs, services.config.queueUrls),
+    logger: pino({ level: 'silent' }),
+    metrics: noMetrics,
+    options: { lookaheadMs: 0 },
+  });
+  let ended = 0;
+  const runner = await startInProcessRunner(env, services, { slots: 4, onTaskEnd: () => void ended++ });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < tasks; i += 10) {
+      const batch = await Promise.all(Array.from({ length: Math.min(10, tasks - i) }, () => sdk.schedule('noop')));
+      ids.push(...batch.map((t) => t.id));
+    }
+    // Everything is scheduled before the first tick, so the figures hold few empty ticks.
+    const deadline = Date.now() + 120_000;
+    let ticks = 0;
+    while (ended < tasks && Date.now() < deadline) {
+      await ticker.tick(Date.now());
+      ticks++;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    if (ended < tasks) throw new Error(`only ${ended} of ${tasks} tasks ended`);
+    await runner.stop();
+    const records = await env.services.store.getMany(ids);
+    const unsettled = records.filter((t) => t.status !== 'completed' || !t.effectsDone).length;
+    if (unsettled > 0) throw new Error(`${unsettled} tasks did not complete with their follow-up done`);
+
+    const perTask = (n: number) => n / tasks;
+    const snapshot = calls.snapshot();
+    const sum = (prefix: string, names?: string[]) =>
+      Object.entries(snapshot)
+        .filter(([k]) => k.startsWith(prefix) && (!names || names.some((n) => k.endsWith(`.${n}`))))
+        .reduce((a, [, v]) => a + v, 0);
+    // Reads: a strongly consistent read of a small item is one unit; queries of the empty
+    // ticker partitions are counted as one unit each (an upper bound).
+    const reads = sum('DynamoDB.', ['GetItem', 'BatchGetItem', 'Query']);
+    const dollars = {
+      'DynamoDB writes': units.total() * PRICE.writeUnit,
+      'DynamoDB reads (upper bound)': reads * PRICE.readUnit,
+      SQS: sum('SQS.') * PRICE.sqsRequest,
+      'S3 (log upload)': sum('S3.', ['PutObject']) * PRICE.s3Put,
+      EventBridge: sum('EventBridge.') * PRICE.event,
+    };
+    return {
+      ticks,
+      writeUnits: Object.fromEntries(Object.entries(units.snapshot()).map(([k, v]) => [k, perTask(v)])),
+      writeUnitsPerTask: perTask(units.total()),
+      callsPerTask: Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, perTask(v)])),
+      dollarsPerTask: perTask(Object.values(dollars).reduce((a, b) => a + b, 0)),
+      dollarsPerMillion: Object.fromEntries(Object.entries(dollars).map(([k, v]) => [k, perTask(v) * 1e6])),
+    };
+  } finally {
+    await runner.stop();
+    if (events) await clients.events.send(new DeleteEventBusCommand({ Name: busName })).catch(() => undefined);
+    await env.cleanup();
+  }
+}
+
+const f = (n: number, d = 2) => n.toFixed(d);
+
+export async function benchCost(): Promise<void> {
+  const tasks = Number(process.env.BENCH_COST_TASKS) || 100;
+  console.log(`\n== cost of a small no-op task, end to end (SDK -> ticker -> runner, ${tasks} tasks per run, write units priced from the items) ==`);
+  for (const events of [false, true]) {
+    const run = await costRun(tasks, events);
+    console.log(`\n-- status events ${events ? 'on (terminal events: the default)' : 'off'}; ${run.ticks} ticks (each queries every due and active shard)`);
+    console.log(`  DynamoDB write units/task ${f(run.writeUnitsPerTask)}   (${Object.entries(run.writeUnits).map(([k, v]) => `${k} ${f(v)}`).join(', ')})   budget: 7; docs/data-model.md: ${events ? 10 : 9}`);
+    console.log(`  calls/task                ${Object.entries(run.callsPerTask).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);
+    console.log(`  $ per million tasks       ${f(run.dollarsPerTask * 1e6)} (${Object.entries(run.dollarsPerMillion).map(([k, v]) => `${k} ${f(v)}`).join(', ')}); compute (Lambda, Fargate) not included`);
+  }
+}
+
+if (require.main === module) {
+  benchCost().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
