@@ -156,8 +156,9 @@ async function countRunnerCalls(count: number, slots: number): Promise<{ perTask
       },
     });
     await allDone;
-    const snapshot = counts.snapshot();
+    // After the stop: deletes still waiting to share a batch are sent then.
     await runner.stop();
+    const snapshot = counts.snapshot();
     const perTask = Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, Math.round((v / count) * 100) / 100]));
     return { perTask, total: Math.round((Object.values(snapshot).reduce((a, b) => a + b, 0) / count) * 100) / 100 };
   } finally {

@@ -159,7 +159,7 @@ async function settleDependents(deps: LifecycleDeps, task: TaskRecord, now: numb
   }
 }
 
-/** Shared by the predecessor's follow-up and by the SDK right after it writes a dependent (whoever comes second acts). */
+/** A waiting task, once its predecessor has ended for good (or is gone). */
 export async function settleDependent(deps: LifecycleDeps, dependent: TaskRecord, predecessor: TaskRecord | undefined, now: number): Promise<void> {
   if (predecessor?.status === 'completed') {
     await deps.store.releaseWaiting(dependent, now, { equals: { gsi3pk: `after#${predecessor.id}` } });

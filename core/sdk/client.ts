@@ -1,13 +1,13 @@
 import type { Catalogue } from '../catalogue';
 import { loadRuntimeConfig, type RuntimeConfig } from '../config/runtime';
 import { ClaimConflictError, TaskNotFoundError, TaskTimeoutError, ValidationError } from '../errors';
-import { finishTask, settleDependent, willRetry } from '../lifecycle/finish';
+import { createTask } from '../lifecycle/create-task';
+import { finishTask } from '../lifecycle/finish';
 import { newToken } from '../model/keys';
 import { newTask } from '../model/new-task';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../model/task';
 import { createServices, type Services } from '../services';
 import { dueKeys } from '../store/task-item';
-import { isConditionFailure } from '../store/task-store';
 import { RecurringSchedules } from './recurring';
 import { checkArgs, DEFAULT_MAX_ARGS_BYTES, parseDuration, parseTime, parseWith, ScheduleOptionsSchema, type ScheduleOptions } from './validation';
 
@@ -82,40 +82,20 @@ export class JobfleetClient {
     if (opts.startAfter !== undefined && !predecessor) throw new ValidationError('options.startAfter', `task ${opts.startAfter} does not exist; schedule the predecessor first`);
 
     const task = newTask(resolved.snapshot, { ...opts, args: validArgs, dueAt, expiresAt, held: opts.hold, concurrencyLimit }, now);
-    if (opts.idempotencyKey === undefined) await this.services.store.put(task);
-    else {
-      const existing = await this.putIdempotent(task, opts.idempotencyKey);
-      if (existing) return existing;
-    }
-    if (predecessor) {
-      // Whoever comes second acts: if the predecessor already ended, settle this task now.
-      const current = await this.services.store.markHasDependents(predecessor.id);
-      if (!current || (isTerminal(current.status) && !willRetry(current))) await settleDependent(this.services, task, current, this.now());
-      return this.get(task.id);
-    }
-    return task;
+    const key = opts.idempotencyKey;
+    return createTask(this.services, task, this.now, {
+      ...(predecessor ? { predecessor } : {}),
+      ...(key !== undefined ? { idem: { key, ttl: Math.ceil((task.createdAt + 4 * task.retentionMs) / 1000) }, existing: (k: string) => this.holderOf(k) } : {}),
+    });
   }
 
-  /** Writes the task with its IDEM item; if the key is taken, returns the task it names instead. */
-  private async putIdempotent(task: TaskRecord, key: string): Promise<TaskRecord | undefined> {
-    const ttl = Math.ceil((task.createdAt + 4 * task.retentionMs) / 1000);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      try {
-        await this.services.store.put(task, { key, ttl });
-        return undefined;
-      } catch (err) {
-        // Lost the race, or collided with the winner's transaction still in flight: read what it wrote.
-        if (!isConditionFailure(err) && (err as { name?: string }).name !== 'TransactionCanceledException') throw err;
-      }
-      const idem = await this.services.store.getIdem(key);
-      if (idem) {
-        const existing = await this.services.store.get(idem.taskId);
-        if (existing) return existing;
-        throw new ValidationError('options.idempotencyKey', `"${key}" was used by task ${idem.taskId}, whose record has expired; use a new key`);
-      }
-      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
-    }
-    throw new ValidationError('options.idempotencyKey', `could not settle "${key}" after repeated conflicts; retry the call`);
+  /** The task an idempotency key names, if the key is taken. */
+  private async holderOf(key: string): Promise<TaskRecord | undefined> {
+    const idem = await this.services.store.getIdem(key);
+    if (!idem) return undefined;
+    const existing = await this.services.store.get(idem.taskId);
+    if (existing) return existing;
+    throw new ValidationError('options.idempotencyKey', `"${key}" was used by task ${idem.taskId}, whose record has expired; use a new key`);
   }
 
   private validArgs(job: string, args: unknown): unknown {

@@ -12,11 +12,22 @@ export function recordOf(item: Item): TaskRecord {
   return record as unknown as TaskRecord;
 }
 
-/** Index keys of a task as it is first written: due now or later, held, or waiting for a predecessor. */
-export function newTaskItem(task: TaskRecord, shards: number): Item {
+/**
+ * Where a new task enters the scheduling indexes. 'auto': due, held (nowhere), or waiting for its
+ * predecessor, as the task says; 'due': due even though it names a predecessor (that one already
+ * completed); 'active': created already ended, its follow-up pending until `at`.
+ */
+export type Placement = { readonly index: 'auto' | 'due' } | { readonly index: 'active'; readonly at: number };
+
+/** The item of a task as it is first written, with its listing key and its place in the scheduling indexes. */
+export function newTaskItem(task: TaskRecord, shards: number, placement: Placement = { index: 'auto' }): Item {
   const shard = shardOf(task.id, shards);
   const item: Item = { ...taskKey(task.id), type: 'task', ...task, gsi2pk: jobPk(task.job, shard), gsi2sk: task.id };
-  if (task.startAfter) Object.assign(item, { gsi3pk: afterPk(task.startAfter), gsi3sk: task.id });
+  // Created already ended (a dependent whose predecessor failed): it expires after its retention like any ended task.
+  if (task.endedAt !== undefined) item.ttl = Math.ceil((task.endedAt + task.retentionMs) / 1000);
+  if (placement.index === 'active') Object.assign(item, activeKeys(task.id, placement.at, shards));
+  else if (placement.index === 'due') Object.assign(item, dueKeys(task, shards));
+  else if (task.startAfter) Object.assign(item, { gsi3pk: afterPk(task.startAfter), gsi3sk: task.id });
   else if (!task.held) Object.assign(item, dueKeys(task, shards));
   return item;
 }

@@ -6,11 +6,12 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ClaimConflictError, TaskNotFoundError } from '../errors';
 import { INDEX, activePk, afterPk, duePk, idOfSk, idemKey, jobPk, newToken, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
 import type { TaskRecord, TaskStatus } from '../model/task';
-import { activeKeys, dueKeys, newTaskItem, recordOf, type Item } from './task-item';
+import { activeKeys, dueKeys, newTaskItem, recordOf, type Item, type Placement } from './task-item';
 import { buildExpressions, type Change, type Guard } from './update-expression';
 
 /** An entry of the sched index: enough to claim or inspect a task without reading it. */
@@ -39,6 +40,30 @@ export const isConditionFailure = (err: unknown): boolean =>
   ((err as { name?: string })?.name === 'TransactionCanceledException' &&
     ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
 
+export interface PutOptions {
+  readonly idem?: { readonly key: string; readonly ttl: number };
+  /** A task waiting on another: mark that one `hasDependents`, if it still matches `guard`. */
+  readonly markPredecessor?: { readonly id: string; readonly guard: Guard };
+  readonly placement?: Placement;
+}
+
+/** Which conditions of a put lost: the task id was taken, the idempotency key was, or the predecessor changed. */
+export class PutConflict extends Error {
+  constructor(readonly parts: { readonly task: boolean; readonly idem: boolean; readonly predecessor: boolean }) {
+    super(`the write lost a condition: ${Object.entries(parts).filter(([, lost]) => lost).map(([part]) => part).join(', ') || 'unknown (a conflicting transaction was in flight)'}`);
+  }
+}
+
+function putConflictOf(err: unknown, parts: { idem: boolean; predecessor: boolean }): PutConflict | undefined {
+  const name = (err as { name?: string })?.name;
+  if (name === 'ConditionalCheckFailedException') return new PutConflict({ task: true, idem: false, predecessor: false });
+  if (name !== 'TransactionCanceledException') return undefined;
+  // Reasons come in the order of the transaction's items: task, then IDEM, then predecessor.
+  const codes = ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
+  const lost = (i: number) => codes[i] === 'ConditionalCheckFailed';
+  return new PutConflict({ task: lost(0), idem: parts.idem && lost(1), predecessor: parts.predecessor && lost(parts.idem ? 2 : 1) });
+}
+
 /** Concurrency scopes a task counts against: its job's limit and its concurrency key's limit. */
 export function concurrencyScopes(t: { job: string; maxConcurrency?: number; concurrencyKey?: string; concurrencyLimit?: number }): { scope: string; limit: number }[] {
   const scopes: { scope: string; limit: number }[] = [];
@@ -61,28 +86,42 @@ export class TaskStore {
     return this.options.tableName;
   }
 
-  /** Writes a new task. With an idempotency key, the task and its IDEM item are written together or not at all. */
-  async put(task: TaskRecord, idem?: { key: string; ttl: number }): Promise<void> {
-    const item = { ...newTaskItem(task, this.options.shards) };
-    const putTask = { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' };
-    if (!idem) {
-      await this.doc.send(new PutCommand(putTask));
-      return;
-    }
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: putTask },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { ...idemKey(idem.key), type: 'idem', taskId: task.id, createdAt: task.createdAt, ttl: idem.ttl },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
+  /**
+   * Writes a new task, conditionally (a task id is written once). With an idempotency key, the
+   * IDEM item is written in the same transaction; with `markPredecessor`, so is the predecessor's
+   * `hasDependents` mark, on condition that it is still as the caller saw it. All or nothing:
+   * a lost condition throws PutConflict saying which.
+   */
+  async put(task: TaskRecord, options: PutOptions = {}): Promise<void> {
+    const putTask = {
+      TableName: this.tableName,
+      Item: newTaskItem(task, this.options.shards, options.placement),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    };
+    const { idem, markPredecessor } = options;
+    try {
+      if (!idem && !markPredecessor) {
+        await this.doc.send(new PutCommand(putTask));
+        return;
+      }
+      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: putTask }];
+      if (idem) {
+        items.push({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...idemKey(idem.key), type: 'idem', taskId: task.id, createdAt: task.createdAt, ttl: idem.ttl },
+            ConditionExpression: 'attribute_not_exists(pk)',
           },
-        ],
-      }),
-    );
+        });
+      }
+      if (markPredecessor) {
+        const mark = buildExpressions({ set: { hasDependents: true } }, markPredecessor.guard);
+        items.push({ Update: { TableName: this.tableName, Key: taskKey(markPredecessor.id), ...mark, UpdateExpression: mark.UpdateExpression as string } });
+      }
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      throw putConflictOf(err, { idem: idem !== undefined, predecessor: markPredecessor !== undefined }) ?? err;
+    }
   }
 
   async getIdem(key: string): Promise<{ taskId: string; outcome?: TaskStatus } | undefined> {
@@ -286,21 +325,6 @@ export class TaskStore {
     );
     const ids = perShard.flatMap((r) => (r.Items ?? []).map((i) => String(i[INDEX.byJob.sk])));
     return ids.sort().reverse().slice(0, limit);
-  }
-
-  /**
-   * Marks a task as having a dependent and returns it as it is after the mark (undefined if it
-   * is gone). Its terminal write serializes with this one: either the mark lands first and that
-   * task's follow-up settles the dependent, or the caller sees it ended and settles it itself.
-   */
-  async markHasDependents(predecessorId: string): Promise<TaskRecord | undefined> {
-    try {
-      const item = await this.updateRaw(taskKey(predecessorId), { set: { hasDependents: true } }, { exists: ['pk'] }, 'ALL_NEW');
-      return recordOf(item as Item);
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
   }
 
   /** Ids of tasks waiting for `predecessorId` to complete. */

@@ -63,8 +63,14 @@ describe('scheduling one-off tasks', () => {
     const c = await h.client.schedule('render'); // maxAttempts 1: its failure is final
     const d = await h.client.schedule('email', undefined, { startAfter: c.id });
     expect(d.status).toBe('pending');
+    expect(await store.mustGet(c.id)).toMatchObject({ hasDependents: true });
     await finish(c.id, 'failed');
     expect(await store.mustGet(d.id)).toMatchObject({ status: 'failed', error: { reason: 'dependency-failed' } });
+
+    // Scheduled after its predecessor failed for good: written failed at once, follow-up done.
+    const e = await h.client.schedule('email', undefined, { startAfter: c.id });
+    expect(e).toMatchObject({ status: 'failed', error: { reason: 'dependency-failed', message: expect.stringContaining(`task ${c.id} ended failed`) } });
+    expect(await store.mustGet(e.id)).toMatchObject({ status: 'failed', effectsDone: true });
   });
 });
 

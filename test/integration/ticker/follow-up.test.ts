@@ -1,4 +1,6 @@
+import { createTask } from '../../../core/lifecycle/create-task';
 import { finishTask, runFollowUp, writeTerminal } from '../../../core/lifecycle/finish';
+import { newTask } from '../../../core/model/new-task';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { occurrenceId, taskKey } from '../../../core/model/keys';
 import { buildOccurrence } from '../../../core/model/occurrence';
@@ -167,6 +169,22 @@ describe('chained tasks (startAfter) through the ticker', () => {
     await finishTask(h.services, { task: runnersCopy, outcome: { status: 'completed' } }, T0 + 100);
     expect(await h.get(a.id)).toMatchObject({ status: 'completed', effectsDone: true, hasDependents: true });
     expect((await h.ticker.tick(T0 + 200)).dispatch.claimed).toBe(1);
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([b.id]);
+  });
+
+  it('places a dependent by a fresh read when its predecessor ended between the read and the write', async () => {
+    const a = await h.put({});
+    await h.ticker.tick(T0);
+    const [message] = await h.receive('small');
+    // The SDK reads A while it runs...
+    const asRead = await h.services.store.start(a.id, message!.token, 'runner-1', T0 + 10, 1500);
+    // ...and A ends, in one write (nothing follows it), before the SDK's write lands.
+    await finishTask(h.services, { task: asRead, outcome: { status: 'completed' } }, T0 + 20);
+    const b = await createTask(h.services, newTask(SMALL_JOB, { args: null, dueAt: T0, startAfter: a.id }, T0), () => T0 + 30, { predecessor: asRead });
+    // Registering on the stale read lost its condition; the fresh read found A completed, so B is due.
+    expect(b.status).toBe('pending');
+    expect((await h.get(a.id)).hasDependents).toBeUndefined();
+    expect((await h.ticker.tick(T0 + 100)).dispatch.claimed).toBe(1);
     expect((await h.receive('small')).map((m) => m.taskId)).toEqual([b.id]);
   });
 

@@ -8,6 +8,7 @@ import { taskKey } from '../../../core/model/keys';
 import { newTask, type NewTaskInput } from '../../../core/model/new-task';
 import type { JobSnapshot, TaskRecord } from '../../../core/model/task';
 import type { Services } from '../../../core/services';
+import { createTask } from '../../../core/lifecycle/create-task';
 import { newTaskItem } from '../../../core/store/task-item';
 import type { TickerOptions } from '../../../functions/ticker/config';
 import { SqsDispatcher, type DispatchSender } from '../../../functions/ticker/sqs-dispatcher';
@@ -98,10 +99,8 @@ export async function tickerHarness(prefix: string, o: HarnessOptions = {}): Pro
     newTicker,
     async put(input, job = SMALL_JOB) {
       const task = newTask(job, { args: null, dueAt: T0, ...input }, T0 - 60_000);
-      await services.store.put(task);
-      // As the SDK registers a dependent on its predecessor.
-      if (task.startAfter) await services.store.markHasDependents(task.startAfter);
-      return task;
+      // As the SDK writes it (a startAfter task registers on its predecessor).
+      return createTask(services, task, () => T0);
     },
     async putMany(tasks) {
       const chunks: TaskRecord[][] = [];

@@ -1,6 +1,6 @@
 import { indexWrites, itemWriteUnits } from '../../../bench/write-units';
 
-// The pricing rule of DESIGN.md's cost model, checked on the items a task goes through.
+// The write-unit rule of docs/data-model.md, checked on the items a task goes through.
 const base = { pk: 'task#1', sk: 'task', status: 'pending', token: 'a', job: 'noop', slots: 1, slotClass: 'small', gsi2pk: 'job#noop#0', gsi2sk: '1' };
 const due = { gsi1pk: 'due#small#0', gsi1sk: '100#899#1' };
 const active = { gsi1pk: 'active#0', gsi1sk: '160#1' };
