@@ -188,6 +188,21 @@ describe('chained tasks (startAfter) through the ticker', () => {
     expect((await h.receive('small')).map((m) => m.taskId)).toEqual([b.id]);
   });
 
+  it('releases every dependent registered while its predecessor ends, however the race falls', async () => {
+    const a = await h.put({});
+    await h.ticker.tick(T0);
+    const [message] = await h.receive('small');
+    const running = await h.services.store.start(a.id, message!.token, 'runner-1', T0 + 10, 1500);
+    const dependent = () => createTask(h.services, newTask(SMALL_JOB, { args: null, dueAt: T0, startAfter: a.id }, T0), () => T0 + 30);
+    const [dependents] = await Promise.all([
+      Promise.all(Array.from({ length: 10 }, dependent)),
+      finishTask(h.services, { task: running, outcome: { status: 'completed' } }, T0 + 20),
+    ]);
+    // None is left waiting: each was registered in time for A's follow-up, or saw A completed.
+    expect((await h.ticker.tick(T0 + 100)).dispatch.claimed).toBe(10);
+    expect((await h.receive('small')).map((m) => m.taskId).sort()).toEqual(dependents.map((d) => d.id).sort());
+  });
+
   it('fails the dependent with dependency-failed when the predecessor fails for good', async () => {
     const a = await h.put({ maxAttempts: 2 });
     const b = await h.put({ startAfter: a.id });
