@@ -287,10 +287,7 @@ EOF
 cmd_install() {
   mkdir -p "$CACHE"
   exec 8>"$CACHE/.install.lock"
-  if ! flock -n 8; then
-    say "another install is running; waiting for it (lock: $CACHE/.install.lock)"
-    flock -w 900 8 || die "gave up waiting for the install lock $CACHE/.install.lock"
-  fi
+  wait_for_lock 8 "$CACHE/.install.lock" "another install is running"
   local t0=$SECONDS
   install_venv
   install_java_link
@@ -377,14 +374,19 @@ stop_instance() {
   sleep 0.5
 }
 
+# wait_for_lock FD FILE WHY: take the lock on FD (open on FILE), saying WHY when it has to wait.
+wait_for_lock() {
+  if ! flock -n "$1"; then
+    say "$3; waiting for it (lock: $2)"
+    flock -w 900 "$1" || die "gave up waiting for the lock $2"
+  fi
+}
+
 # port_lock: serialise start and stop of one port (held until the script exits).
 port_lock() {
   mkdir -p "$RUN"
   exec 7>"$RUN/.lock"
-  if ! flock -n 7; then
-    say "another start/stop on port $PORT is running; waiting for it (lock: $RUN/.lock)"
-    flock -w 900 7 || die "gave up waiting for the lock $RUN/.lock"
-  fi
+  wait_for_lock 7 "$RUN/.lock" "another start/stop on port $PORT is running"
 }
 
 # live_leases: how many live processes hold a lease (a file named after their pid) in $RUN/leases;

@@ -48,7 +48,8 @@ export async function createTask(deps: LifecycleDeps, task: TaskRecord, now: () 
       if (isTerminal(record.status)) await runFollowUp(deps, record, now());
       return record;
     } catch (err) {
-      if (!(err instanceof PutConflict)) throw err;
+      // A task id is written once; retrying cannot help (and with ULIDs it does not happen).
+      if (!(err instanceof PutConflict) || err.parts.task) throw err;
       // The key is taken, or the winner's transaction is still in flight: read what it wrote.
       if (options.idem && !err.parts.predecessor) {
         const existing = await options.existing?.(options.idem.key);
