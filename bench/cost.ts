@@ -121,8 +121,8 @@ export async function benchCost(): Promise<void> {
   console.log(`\n== cost of a small no-op task, end to end (SDK -> ticker -> runner, ${tasks} tasks per run, write units priced from the items) ==`);
   for (const events of [false, true]) {
     const run = await costRun(tasks, events);
-    console.log(`\n-- status events ${events ? 'on (terminal events: the default)' : 'off'}; ${run.ticks} ticks (each queries every due and active shard)`);
-    console.log(`  DynamoDB write units/task ${f(run.writeUnitsPerTask)}   (${Object.entries(run.writeUnits).map(([k, v]) => `${k} ${f(v)}`).join(', ')})   budget: 7; docs/data-model.md: ${events ? 10 : 9}`);
+    console.log(`\n-- status events ${events ? 'on (terminal events: the default)' : 'off'}; ${run.ticks} ticks (each queries every sched partition)`);
+    console.log(`  DynamoDB write units/task ${f(run.writeUnitsPerTask)}   (${Object.entries(run.writeUnits).map(([k, v]) => `${k} ${f(v)}`).join(', ')})   budget: 7; docs/data-model.md: ${events ? 9 : 8}`);
     console.log(`  calls/task                ${Object.entries(run.callsPerTask).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);
     console.log(`  $ per million tasks       ${f(run.dollarsPerTask * 1e6)} (${Object.entries(run.dollarsPerMillion).map(([k, v]) => `${k} ${f(v)}`).join(', ')}); compute (Lambda, Fargate) not included`);
   }

@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Catalogue } from '../core/catalogue';
-import { dueSk } from '../core/model/keys';
+import { schedSk } from '../core/model/keys';
 import { newTask } from '../core/model/new-task';
 import type { SchedEntry } from '../core/store/task-store';
 import { createServices } from '../core/services';
@@ -115,7 +115,7 @@ async function preload(env: TestEnvironment, catalogue: Catalogue, job: string, 
           const entry: SchedEntry = {
             id: task.id,
             at: task.dueAt,
-            sk: dueSk(task.dueAt, task.priority, task.id),
+            sk: schedSk(task.dueAt, task.priority, task.id),
             token: task.token,
             job: task.job,
             slots: task.slots,

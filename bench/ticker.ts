@@ -6,7 +6,7 @@
 import { BatchWriteCommand, UpdateCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { FleetConfig } from '../core/config/fleet';
 import { DEFAULT_BACKOFF } from '../core/model/backoff';
-import { dueSk, duePk, newTaskId, newToken, shardOf, taskKey } from '../core/model/keys';
+import { schedSk, schedPk, newTaskId, newToken, shardOf, taskKey } from '../core/model/keys';
 import { newTask } from '../core/model/new-task';
 import type { JobSnapshot, TaskRecord } from '../core/model/task';
 import type { AwsClients } from '../core/store/aws-clients';
@@ -192,18 +192,17 @@ async function throughput(): Promise<Throughput> {
           new UpdateCommand({
             TableName: env.config.tableName,
             Key: taskKey(task.id),
-            UpdateExpression: 'SET #status = :queued, #token = :new, #queuedAt = :now, #pk1 = :apk, #sk1 = :ask',
+            UpdateExpression: 'SET #status = :queued, #token = :new, #queuedAt = :now, #checkAt = :checkAt',
             ConditionExpression: '#status = :pending AND #token = :old AND #sk1 = :dsk',
-            ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#queuedAt': 'queuedAt', '#pk1': 'gsi1pk', '#sk1': 'gsi1sk' },
+            ExpressionAttributeNames: { '#status': 'status', '#token': 'token', '#queuedAt': 'queuedAt', '#checkAt': 'checkAt', '#sk1': 'gsi1sk' },
             ExpressionAttributeValues: {
               ':queued': 'queued',
               ':pending': 'pending',
               ':new': newToken(),
               ':old': task.token,
               ':now': now,
-              ':apk': `active#${shardOf(task.id, env.config.shards)}`,
-              ':ask': `${now + 600_000}#${task.id}`,
-              ':dsk': dueSk(task.dueAt, task.priority, task.id),
+              ':checkAt': now + 600_000,
+              ':dsk': schedSk(task.dueAt, task.priority, task.id),
             },
           }),
         );
@@ -247,8 +246,8 @@ async function backlogReads(): Promise<{ empty: { units: number; calls: number; 
         slots: 1,
         slotClass: 'small',
         dueAt: tomorrow + i,
-        gsi1pk: duePk('small', shardOf(id, env.config.shards)),
-        gsi1sk: dueSk(tomorrow + i, 100, id),
+        gsi1pk: schedPk('small', shardOf(id, env.config.shards)),
+        gsi1sk: schedSk(tomorrow + i, 100, id),
       };
     });
     const writeStarted = performance.now();

@@ -72,6 +72,6 @@ async function placement(deps: LifecycleDeps, task: TaskRecord, now: number, see
       return { record: task, put: { placement: { index: 'due' } } };
     case 'fail':
       // Written already ended, its follow-up (event, IDEM outcome) due at once and redone by the reaper if cut short.
-      return { record: { ...task, status: 'failed', error: plan.error, endedAt: now }, put: { placement: { index: 'active', at: now + deps.graceMs } } };
+      return { record: { ...task, status: 'failed', error: plan.error, endedAt: now }, put: { placement: { index: 'ended', checkAt: now + deps.graceMs } } };
   }
 }

@@ -1,12 +1,12 @@
 import { ClaimConflictError } from '../errors';
 import { backoffDelay } from '../model/backoff';
-import { newToken } from '../model/keys';
+import { CHECK_AT, newToken } from '../model/keys';
 import { buildOccurrence } from '../model/occurrence';
 import { occurrencesToCreate } from '../model/schedule';
 import { assertTransition } from '../model/state-machine';
 import type { FailureReason, TaskError, TaskRecord } from '../model/task';
 import type { ScheduleStore } from '../store/schedule-store';
-import { activeKeys, dueKeys } from '../store/task-item';
+import { dueKeys, inFlightKeys } from '../store/task-item';
 import { concurrencyScopes, type TaskStore } from '../store/task-store';
 import { statusEvent, type EventPublisher, type StatusEventMode } from './events';
 
@@ -44,8 +44,8 @@ export const willRetry = (task: TaskRecord): boolean =>
 
 /**
  * The one finish path for every ending (runner, reaper, cancel, expiry, dependency failure):
- * a terminal write fenced by status and token, then the follow-up work. The task stays in the
- * active index until the follow-up is done, so a crash in between is redone by the reaper.
+ * a terminal write fenced by status and token, then the follow-up work. The task keeps its
+ * in-flight sched entry until the follow-up is done, so a crash in between is redone by the reaper.
  */
 export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
   if (!hasFollowUp(deps, req)) {
@@ -80,7 +80,7 @@ export function hasFollowUp(deps: Pick<LifecycleDeps, 'eventMode'>, req: FinishR
 }
 
 /**
- * The terminal write. Normally the task stays in (or enters) the active index until its
+ * The terminal write. Normally the task keeps (or gets) an in-flight sched entry until its
  * follow-up is done; `settled` (no follow-up at all) marks it done and leaves the index in the
  * same write, on condition that no dependent has registered.
  */
@@ -100,10 +100,10 @@ export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now
   const remove = task.status === 'pending' ? ['gsi3pk', 'gsi3sk', 'held'] : [];
   if (options.settled) {
     set.effectsDone = true;
-    remove.push('gsi1pk', 'gsi1sk');
+    remove.push('gsi1pk', 'gsi1sk', CHECK_AT);
   } else if (task.status === 'pending') {
-    // Pending (or waiting) tasks are not in the active index yet; in-flight ones already are.
-    Object.assign(set, activeKeys(task.id, now + deps.graceMs, deps.shards));
+    // Pending (due, held or waiting) tasks have no in-flight entry yet; claimed ones already do.
+    Object.assign(set, inFlightKeys(task, now + deps.graceMs, deps.shards));
   }
   return deps.store.transition(
     task.id,
@@ -131,12 +131,12 @@ export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: nu
   if (deps.eventMode !== 'none') await deps.events.publish([statusEvent(task, task.startedAt ? 'running' : 'pending', task.status, now)]);
   await deps.store.tryTransition(
     task.id,
-    { set: { effectsDone: true }, remove: ['gsi1pk', 'gsi1sk'] },
+    { set: { effectsDone: true }, remove: ['gsi1pk', 'gsi1sk', CHECK_AT] },
     { equals: { status: task.status, token: task.token } },
   );
 }
 
-/** A failed attempt becomes the next pending attempt, due after its backoff. The same write leaves the active index. */
+/** A failed attempt becomes the next pending attempt, due after its backoff: the same write moves its entry there. */
 async function retry(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
   const attempt = task.attempt + 1;
   const dueAt = now + backoffDelay(task.backoff, attempt);
@@ -144,7 +144,7 @@ async function retry(deps: LifecycleDeps, task: TaskRecord, now: number): Promis
     task.id,
     {
       set: { status: 'pending', attempt, dueAt, token: newToken(), lastError: task.error, ...dueKeys({ ...task, dueAt }, deps.shards) },
-      remove: ['error', 'endedAt', 'startedAt', 'queuedAt', 'runnerId', 'leaseUntil', 'ttl', 'cancelRequested', 'progress'],
+      remove: ['error', 'endedAt', 'startedAt', 'queuedAt', 'runnerId', 'leaseUntil', 'ttl', 'cancelRequested', 'progress', CHECK_AT],
     },
     { equals: { status: 'failed', token: task.token, attempt: task.attempt } },
   );

@@ -6,7 +6,11 @@ import { encodeTime, monotonicFactory } from 'ulid';
  * bare status or job name, so no partition takes every write. See docs/data-model.md.
  */
 export const INDEX = {
-  /** due / active / effects: where the ticker and the reaper look. KEYS_ONLY. */
+  /**
+   * Where the ticker and the reaper look: one entry per task from the moment it is due until its
+   * follow-up work is done, under a key that does not change on the way. Projects only attributes
+   * that change at most at claim, put-back and look-again time.
+   */
   sched: { name: 'sched', pk: 'gsi1pk', sk: 'gsi1sk' },
   /** listing by job, written once when the task is created. KEYS_ONLY. */
   byJob: { name: 'byJob', pk: 'gsi2pk', sk: 'gsi2sk' },
@@ -34,13 +38,14 @@ export function shardOf(id: string, shards: number): number {
   return h.readUInt32BE(0) % shards;
 }
 
-export const duePk = (slotClass: string, shard: number) => `due#${slotClass}#${shard}`;
+export const schedPk = (slotClass: string, shard: number) => `sched#${slotClass}#${shard}`;
 /** Higher priority sorts first among tasks due in the same millisecond. */
-export const dueSk = (dueAt: number, priority: number, id: string) => `${pad(dueAt, TIME_WIDTH)}#${pad(MAX_PRIORITY - priority, 3)}#${id}`;
-export const activePk = (shard: number) => `active#${shard}`;
-/** The time at which the reaper should look at this in-flight task again (a hint: the item holds the real lease). */
-export const activeSk = (checkAt: number, id: string) => `${pad(checkAt, TIME_WIDTH)}#${id}`;
-export const effectsPk = (shard: number) => `effects#${shard}`;
+export const schedSk = (dueAt: number, priority: number, id: string) => `${pad(dueAt, TIME_WIDTH)}#${pad(MAX_PRIORITY - priority, 3)}#${id}`;
+/**
+ * The projected attribute that marks a sched entry as in flight (queued, running, or ended with
+ * follow-up work pending) and says when the reaper should look at it again. Absent: pending.
+ */
+export const CHECK_AT = 'checkAt';
 export const jobPk = (job: string, shard: number) => `job#${job}#${shard}`;
 export const afterPk = (predecessorId: string) => `after#${predecessorId}`;
 

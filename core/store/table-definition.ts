@@ -1,9 +1,11 @@
-import { INDEX, TTL_ATTRIBUTE } from '../model/keys';
+import { CHECK_AT, INDEX, TTL_ATTRIBUTE } from '../model/keys';
 
 /**
  * The table's shape in one place, read by the CDK construct and by code that creates tables
- * for tests, so the two cannot drift. Indexes are KEYS_ONLY or project only attributes that never
- * change after creation: an update that touches no projected attribute costs no index write.
+ * for tests, so the two cannot drift. Indexes are KEYS_ONLY or project only attributes that change
+ * rarely: an update that touches no projected attribute costs no index write. In `sched`, the
+ * token and `checkAt` change at claim, put-back and look-again time (one index write each); the
+ * rest never change while the entry exists.
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
@@ -11,12 +13,12 @@ export interface IndexDefinition {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey: string;
-  /** Non-key attributes copied into the index; all are immutable once the item exists. */
+  /** Non-key attributes copied into the index. */
   readonly include: readonly string[];
 }
 
 export const TABLE_INDEXES: readonly IndexDefinition[] = [
-  { name: INDEX.sched.name, partitionKey: INDEX.sched.pk, sortKey: INDEX.sched.sk, include: ['slots', 'slotClass', 'token', 'expiresAt', 'maxConcurrency', 'concurrencyKey', 'concurrencyLimit', 'job'] },
+  { name: INDEX.sched.name, partitionKey: INDEX.sched.pk, sortKey: INDEX.sched.sk, include: ['slots', 'slotClass', 'token', CHECK_AT, 'expiresAt', 'maxConcurrency', 'concurrencyKey', 'concurrencyLimit', 'job'] },
   { name: INDEX.byJob.name, partitionKey: INDEX.byJob.pk, sortKey: INDEX.byJob.sk, include: [] },
   { name: INDEX.after.name, partitionKey: INDEX.after.pk, sortKey: INDEX.after.sk, include: [] },
 ];

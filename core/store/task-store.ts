@@ -9,17 +9,19 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ClaimConflictError, TaskNotFoundError } from '../errors';
-import { INDEX, activePk, afterPk, duePk, idOfSk, idemKey, jobPk, newToken, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
+import { CHECK_AT, INDEX, afterPk, idOfSk, idemKey, jobPk, newToken, schedPk, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
 import type { TaskRecord, TaskStatus } from '../model/task';
-import { activeKeys, dueKeys, newTaskItem, recordOf, type Item, type Placement } from './task-item';
+import { dueKeys, newTaskItem, recordOf, type Item, type Placement } from './task-item';
 import { buildExpressions, type Change, type Guard } from './update-expression';
 
 /** An entry of the sched index: enough to claim or inspect a task without reading it. */
 export interface SchedEntry {
   readonly id: string;
-  /** Due time (due partitions) or the time to look again (active partitions). */
+  /** Where the entry sorts: the task's due time (for a task that ended unclaimed, possibly earlier). */
   readonly at: number;
   readonly sk: string;
+  /** Present while the task is in flight (queued, running, or ended with follow-up pending): when the reaper should look at it again. */
+  readonly checkAt?: number;
   readonly token: string;
   readonly job: string;
   readonly slots: number;
@@ -161,18 +163,15 @@ export class TaskStore {
     return ids.flatMap((id) => (found.has(id) ? [found.get(id) as TaskRecord] : []));
   }
 
-  /** Tasks of one due partition whose due time is at or before `upTo`, oldest first. */
-  queryDue(slotClass: string, shard: number, upTo: number, limit?: number): Promise<SchedEntry[]> {
-    return this.querySched(duePk(slotClass, shard), upTo, limit);
-  }
-
-  /** In-flight tasks and finished tasks with follow-up work pending, whose look-again time is at or before `upTo`. */
-  queryActive(shard: number, upTo = Number.MAX_SAFE_INTEGER, limit?: number): Promise<SchedEntry[]> {
-    return this.querySched(activePk(shard), upTo, limit);
-  }
-
-  private async querySched(pk: string, upTo: number, limit?: number): Promise<SchedEntry[]> {
-    const entries: SchedEntry[] = [];
+  /**
+   * One sched partition up to `upTo`, oldest first: the pending tasks due by then (at most
+   * `maxPending`, when given) and every in-flight entry among them. In-flight entries sort at
+   * their due time, which is never after their claim, so they are read whatever the limit, unless
+   * more than `maxPending` pending tasks sort before them.
+   */
+  async querySched(slotClass: string, shard: number, upTo: number, maxPending?: number): Promise<{ pending: SchedEntry[]; inFlight: SchedEntry[] }> {
+    const pending: SchedEntry[] = [];
+    const inFlight: SchedEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const res = await this.doc.send(
@@ -181,21 +180,30 @@ export class TaskStore {
           IndexName: INDEX.sched.name,
           KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
           ExpressionAttributeNames: { '#pk': INDEX.sched.pk, '#sk': INDEX.sched.sk },
-          ExpressionAttributeValues: { ':pk': pk, ':upTo': timeUpperBound(upTo) },
+          ExpressionAttributeValues: { ':pk': schedPk(slotClass, shard), ':upTo': timeUpperBound(upTo) },
           ExclusiveStartKey: startKey,
-          ...(limit ? { Limit: limit - entries.length } : {}),
+          ...(maxPending ? { Limit: maxPending - pending.length } : {}),
         }),
       );
-      for (const item of res.Items ?? []) entries.push(schedEntryOf(item));
+      for (const item of res.Items ?? []) {
+        const entry = schedEntryOf(item);
+        (entry.checkAt === undefined ? pending : inFlight).push(entry);
+      }
       startKey = res.LastEvaluatedKey;
-    } while (startKey && (!limit || entries.length < limit));
-    return entries;
+    } while (startKey && (!maxPending || pending.length < maxPending));
+    return { pending, inFlight };
+  }
+
+  /** Pending tasks of one sched partition due at or before `upTo`, oldest first. */
+  async queryDue(slotClass: string, shard: number, upTo: number, maxPending?: number): Promise<SchedEntry[]> {
+    return (await this.querySched(slotClass, shard, upTo, maxPending)).pending;
   }
 
   /**
-   * Claims a due task: pending -> queued with a new token, moved from the due partition to the
-   * active one (look again after the dispatch window). Also takes the task's concurrency slots,
-   * in the same transaction. Returns undefined when another ticker won or a limit is full.
+   * Claims a due task: pending -> queued with a new token, its sched entry marked in flight (look
+   * again after the dispatch window) without moving it: a changed index key would cost two index
+   * writes, a changed projected attribute costs one. Also takes the task's concurrency slots, in the
+   * same transaction. Returns undefined when another ticker won or a limit is full.
    */
   async claim(entry: SchedEntry, now: number, dispatchWindowMs: number): Promise<{ token: string } | undefined> {
     const token = newToken();
@@ -203,7 +211,7 @@ export class TaskStore {
       TableName: this.tableName,
       Key: taskKey(entry.id),
       ...buildExpressions(
-        { set: { status: 'queued', token, queuedAt: now, ...activeKeys(entry.id, now + dispatchWindowMs, this.options.shards) } },
+        { set: { status: 'queued', token, queuedAt: now, [CHECK_AT]: now + dispatchWindowMs } },
         { equals: { status: 'pending', token: entry.token, [INDEX.sched.sk]: entry.sk } },
       ),
     };
@@ -291,19 +299,17 @@ export class TaskStore {
     return res.Attributes;
   }
 
-  /** Back to pending and due now, with a new token: for claimed tasks no runner started in time. */
-  putBack(task: TaskRecord, now: number): Promise<TaskRecord | undefined> {
-    const again = { ...task, dueAt: now };
-    return this.tryTransition(
-      task.id,
-      { set: { status: 'pending', token: newToken(), dueAt: now, ...dueKeys(again, this.options.shards) }, remove: ['queuedAt'] },
-      { equals: { status: 'queued', token: task.token } },
-    );
+  /**
+   * Back to pending with a new token, for claimed tasks no runner started in time. It keeps its
+   * due time, and so its place in line ahead of tasks that fell due after it.
+   */
+  putBack(task: TaskRecord): Promise<TaskRecord | undefined> {
+    return this.tryTransition(task.id, { set: { status: 'pending', token: newToken() }, remove: ['queuedAt', CHECK_AT] }, { equals: { status: 'queued', token: task.token } });
   }
 
-  /** Moves a task's look-again time in the active partition (for long runs whose lease is still valid). */
+  /** Moves an in-flight task's look-again time (for long runs whose lease is still valid). */
   lookAgainAt(task: TaskRecord, at: number): Promise<TaskRecord | undefined> {
-    return this.tryTransition(task.id, { set: activeKeys(task.id, at, this.options.shards) }, { equals: { status: task.status, token: task.token } });
+    return this.tryTransition(task.id, { set: { [CHECK_AT]: at } }, { equals: { status: task.status, token: task.token } });
   }
 
   /** Newest-first page of one job's task ids, merged over the listing shards. `before` is the last id of the previous page. */
@@ -365,6 +371,7 @@ function schedEntryOf(item: Item): SchedEntry {
     id: idOfSk(sk),
     at: timeOfSk(sk),
     sk,
+    ...(typeof item[CHECK_AT] === 'number' ? { checkAt: item[CHECK_AT] } : {}),
     token: String(item.token),
     job: String(item.job),
     slots: Number(item.slots ?? 1),

@@ -43,8 +43,8 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const iso = (t: number) => new Date(t).toISOString();
 
 /**
- * Recovery for the active partitions: entries whose look-again time has passed. Every action is
- * one conditional write (or the shared finish path), so two reapers at once do no harm.
+ * Recovery for in-flight entries whose look-again time has passed. Every action is one
+ * conditional write (or the shared finish path), so two reapers at once do no harm.
  */
 export class Reaper {
   constructor(private readonly deps: ReaperDeps) {}
@@ -74,7 +74,7 @@ export class Reaper {
     const log = this.deps.logger;
     switch (task.status) {
       case 'pending':
-        // A retry or a put-back already moved it to the due index; this entry is the index catching up.
+        // A retry or a put-back already made it due again; this entry is the index catching up.
         return;
       case 'queued': {
         if (task.expiresAt !== undefined && task.expiresAt < now) {
@@ -88,7 +88,7 @@ export class Reaper {
         }
         // No runner started it in time (lost message, ticker died before sending, no runner of the class).
         // The old message, if any, now carries a stale token: the runner drops it.
-        if (await store.putBack(task, now)) {
+        if (await store.putBack(task)) {
           report.putBack++;
           log.debug({ taskId: task.id, job: task.job }, 'put back: not started within the dispatch window');
         }

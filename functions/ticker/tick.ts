@@ -27,7 +27,7 @@ export interface TickReport {
   readonly durationMs: number;
   /** Due entries found (at or before `at`). */
   readonly due: number;
-  /** Active-index entries found (queued, running, or ended with follow-up pending). */
+  /** In-flight entries found (queued, running, or ended with follow-up pending). */
   readonly inFlight: number;
   readonly dispatch: DispatchReport;
   readonly reap: ReapReport;
@@ -44,9 +44,9 @@ export interface TickReport {
 }
 
 /**
- * One tick: read the due and active partitions, dispatch what is due in priority order up to
- * each class's headroom, reap the active entries whose look-again time has passed, publish slot
- * demand and lag, and log one line. Time is an argument: `tick(now)`.
+ * One tick: read the sched partitions, dispatch what is due in priority order up to each class's
+ * headroom, reap the in-flight entries whose look-again time has passed, publish slot demand and
+ * lag, and log one line. Time is an argument: `tick(now)`.
  *
  * Look-ahead: tasks falling due before `now + lookaheadMs` are claimed in this tick (after every
  * due one, as of their due time) and their messages held in memory; `nextDueAt` tells the loop
@@ -95,32 +95,32 @@ export class Ticker {
     const { lifecycle, logger } = this.deps;
     const { shards } = this.deps.config;
     let queryErrors = 0;
-    const guarded = (what: Record<string, unknown>, query: Promise<SchedEntry[]>) =>
+    const guarded = (what: Record<string, unknown>, query: Promise<{ pending: SchedEntry[]; inFlight: SchedEntry[] }>) =>
       query.catch((err: unknown) => {
         queryErrors++;
         logger.error({ err, ...what }, 'partition query failed; its tasks wait for a later tick');
-        return [] as SchedEntry[];
+        return { pending: [] as SchedEntry[], inFlight: [] as SchedEntry[] };
       });
     const shardList = Array.from({ length: shards }, (_, s) => s);
     const upTo = now + this.options.lookaheadMs;
     // Messages held for tasks claimed ahead of time go out first, alongside the reads.
     const released = emptyDispatchReport();
     const releasing = this.releaseDue(now, released);
-    const [duePerPartition, activePerShard] = await Promise.all([
-      Promise.all(this.classes.flatMap((slotClass) => shardList.map((shard) => guarded({ slotClass, shard }, lifecycle.store.queryDue(slotClass, shard, upTo, this.options.maxDuePerPartition))))),
-      // All in-flight entries, not only those due for a look: their slots are the classes' load.
-      Promise.all(shardList.map((shard) => guarded({ active: shard }, lifecycle.store.queryActive(shard)))),
-    ]);
+    // Every in-flight entry comes with the due ones, not only those due for a look: their slots are the classes' load.
+    const partitions = await Promise.all(
+      this.classes.flatMap((slotClass) => shardList.map((shard) => guarded({ slotClass, shard }, lifecycle.store.querySched(slotClass, shard, upTo, this.options.maxDuePerPartition)))),
+    );
 
     const due: SchedEntry[] = [];
     const upcoming: SchedEntry[] = [];
-    for (const entry of duePerPartition.flat()) (entry.at > now ? upcoming : due).push(entry);
-    const active = activePerShard.flat();
+    for (const entry of partitions.flatMap((p) => p.pending)) (entry.at > now ? upcoming : due).push(entry);
+    const active = partitions.flatMap((p) => p.inFlight);
     const inFlight = slotsByClass(active);
     const budget = new DispatchBudget(this.limits, inFlight, holdersByScope(active));
+    const lookAt = (e: SchedEntry) => e.checkAt ?? e.at;
     const reapable = active
-      .filter((e) => !(e.at > now))
-      .sort((a, b) => a.at - b.at)
+      .filter((e) => !(lookAt(e) > now))
+      .sort((a, b) => lookAt(a) - lookAt(b))
       .slice(0, this.options.maxReapPerTick);
 
     const fleetClasses = this.deps.fleet.classes.map((c) => c.name);

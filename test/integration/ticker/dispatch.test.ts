@@ -23,6 +23,13 @@ describe('dispatch order on a saturated fleet', () => {
     expect(first.dispatch).toMatchObject({ claimed: 2, dispatched: 2, conflicts: 0 });
     const sent = await h.receive('small');
     expect(sent.map((m) => byId.get(m.taskId)).sort((a, b) => (b ?? 0) - (a ?? 0))).toEqual([999, 500]);
+    // Claimed tasks keep their sched entry where it was, marked in flight: that is what the next tick counts.
+    const dueAtOf = new Map(tasks.map((t) => [t.id, t.dueAt]));
+    const partitions = await Promise.all([0, 1, 2, 3].map((s) => h.services.store.querySched('small', s, T0 + 1000)));
+    const inFlight = partitions.flatMap((p) => p.inFlight);
+    expect(inFlight.map((e) => byId.get(e.id)).sort((a, b) => (b ?? 0) - (a ?? 0))).toEqual([999, 500]);
+    for (const e of inFlight) expect(e).toMatchObject({ at: dueAtOf.get(e.id), checkAt: T0 + h.services.config.dispatchWindowMs });
+    expect(partitions.flatMap((p) => p.pending).map((e) => byId.get(e.id)).sort((a, b) => (b ?? 0) - (a ?? 0))).toEqual([100, 50, 10]);
     // Full: nothing more goes out while both slots are taken.
     expect((await h.ticker.tick(T0 + 1000)).dispatch.claimed).toBe(0);
 

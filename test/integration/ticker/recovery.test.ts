@@ -57,8 +57,8 @@ describe('the reaper: runners that never report back', () => {
     const report = await h.ticker.tick(T0 + 33_000);
     expect(report.reap).toMatchObject({ runnerLost: 0, lookAgain: 1 });
     expect(await h.get(task.id)).toMatchObject({ status: 'running', leaseUntil: T0 + 34_300 });
-    const entries = await Promise.all([0, 1, 2, 3].map((s) => h.services.store.queryActive(s)));
-    expect(entries.flat().find((e) => e.id === task.id)?.at).toBe(T0 + 34_300 + 500 + 1);
+    const entries = await Promise.all([0, 1, 2, 3].map((s) => h.services.store.querySched('small', s, T0 + 33_000)));
+    expect(entries.flatMap((p) => p.inFlight).find((e) => e.id === task.id)).toMatchObject({ at: T0 + 30_000, checkAt: T0 + 34_300 + 500 + 1 });
   });
 
   it('fails a task that runs past max execution time + grace even while its lease is renewed', async () => {
@@ -77,14 +77,14 @@ describe('the reaper: claimed tasks no runner started', () => {
   beforeEach(async () => (h = await tickerHarness('tick-putback')));
   afterEach(() => h.cleanup());
 
-  it('puts a queued task back after the dispatch window; the old message carries a stale token', async () => {
+  it('puts a queued task back after the dispatch window, keeping its place in line; the old message carries a stale token', async () => {
     const task = await h.put({});
     await h.ticker.tick(T0);
     const [lost] = await h.receive('small');
     expect((await h.ticker.tick(T0 + 1900)).reap.putBack).toBe(0);
     expect((await h.ticker.tick(T0 + 2100)).reap.putBack).toBe(1);
     const back = await h.get(task.id);
-    expect(back).toMatchObject({ status: 'pending', dueAt: T0 + 2100 });
+    expect(back).toMatchObject({ status: 'pending', dueAt: task.dueAt });
     expect(back.token).not.toBe(lost!.token);
     await h.ticker.tick(T0 + 2200);
     const [fresh] = await h.receive('small');

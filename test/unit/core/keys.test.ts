@@ -1,4 +1,4 @@
-import { dueSk, idOfSk, newTaskId, occurrenceId, shardOf, timeOfSk, timeUpperBound } from '../../../core/model/keys';
+import { schedSk, idOfSk, newTaskId, occurrenceId, shardOf, timeOfSk, timeUpperBound } from '../../../core/model/keys';
 import { backoffDelay } from '../../../core/model/backoff';
 
 describe('occurrence ids', () => {
@@ -27,12 +27,12 @@ describe('task ids', () => {
 
 describe('due sort keys', () => {
   it('order by due time first, then higher priority first', () => {
-    const keys = [dueSk(2000, 100, 'a'), dueSk(1000, 1, 'b'), dueSk(1000, 900, 'c')].sort();
+    const keys = [schedSk(2000, 100, 'a'), schedSk(1000, 1, 'b'), schedSk(1000, 900, 'c')].sort();
     expect(keys.map(idOfSk)).toEqual(['c', 'b', 'a']);
   });
 
   it('round-trip the time and id, and bound a range inclusively', () => {
-    const sk = dueSk(1_700_000_000_123, 5, '01ABC');
+    const sk = schedSk(1_700_000_000_123, 5, '01ABC');
     expect(timeOfSk(sk)).toBe(1_700_000_000_123);
     expect(idOfSk(sk)).toBe('01ABC');
     expect(sk <= timeUpperBound(1_700_000_000_123)).toBe(true);
