@@ -235,7 +235,7 @@ async function backlogReads(): Promise<{ empty: { units: number; calls: number; 
     // Future tasks as the due index sees them: keys plus the projected attributes, due tomorrow.
     const tomorrow = Date.now() + 86_400_000;
     const items = Array.from({ length: FUTURE_TASKS }, (_, i) => {
-      const id = newTaskId(tomorrow + i);
+      const id = newTaskId(JOB.job, tomorrow + i);
       return {
         ...taskKey(id),
         type: 'task',

@@ -1,3 +1,4 @@
+import { JOB_NAME } from './model/keys';
 import { z } from 'zod';
 import { ConfigError, UnknownJobError } from './errors';
 import { classForSlots, DEFAULT_FLEET, validateFleet, type FleetConfig } from './config/fleet';
@@ -54,7 +55,6 @@ export interface Catalogue {
   get(name: string): ResolvedJob;
 }
 
-const JOB_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const WEEK_MS = 7 * 86_400_000;
 
 /** Validates every job at once and reports all problems together. */

@@ -12,8 +12,6 @@ export const INDEX = {
    * that change at most at claim, put-back and look-again time.
    */
   sched: { name: 'sched', pk: 'gsi1pk', sk: 'gsi1sk' },
-  /** listing by job, written once when the task is created. KEYS_ONLY. */
-  byJob: { name: 'byJob', pk: 'gsi2pk', sk: 'gsi2sk' },
   /** tasks waiting for a predecessor (startAfter), present only while they wait. KEYS_ONLY. */
   after: { name: 'after', pk: 'gsi3pk', sk: 'gsi3sk' },
 } as const;
@@ -25,7 +23,32 @@ const pad = (n: number, width: number): string => String(Math.max(0, Math.floor(
 
 export const MAX_PRIORITY = 999;
 
-export const taskKey = (id: string) => ({ pk: `task#${id}`, sk: 'task' });
+/** What a job may be called; a task id ends with it. */
+export const JOB_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * Task items are grouped by job, over a fixed number of shards, so a job's tasks are listed
+ * newest first by querying the table itself: a listing index would cost every task a write.
+ * Part of every task's address: never change it on a table that holds tasks.
+ */
+export const TASK_SHARDS = 16;
+
+/** A task id is `<stem>.<job>`: a sortable stem (a ULID, or an occurrence's derived one), then its job. */
+export const taskIdOf = (stem: string, job: string): string => `${stem}.${job}`;
+
+export function parseTaskId(id: string): { readonly stem: string; readonly job: string } | undefined {
+  const dot = id.indexOf('.');
+  const job = id.slice(dot + 1);
+  return dot > 0 && JOB_NAME.test(job) ? { stem: id.slice(0, dot), job } : undefined;
+}
+
+export const taskPk = (job: string, stem: string) => `tasks#${job}#${shardOf(stem, TASK_SHARDS)}`;
+
+/** The item key of a task. An id that is not a task id gets a key no task is stored under. */
+export function taskKey(id: string): { pk: string; sk: string } {
+  const parsed = parseTaskId(id);
+  return { pk: parsed ? taskPk(parsed.job, parsed.stem) : 'tasks#', sk: id };
+}
 /** All schedules share one partition: they are few, and listing them is one Query. */
 export const scheduleKey = (id: string) => ({ pk: 'schedule', sk: id });
 export const idemKey = (key: string) => ({ pk: `idem#${key}`, sk: 'idem' });
@@ -46,7 +69,6 @@ export const schedSk = (dueAt: number, priority: number, id: string) => `${pad(d
  * follow-up work pending) and says when the reaper should look at it again. Absent: pending.
  */
 export const CHECK_AT = 'checkAt';
-export const jobPk = (job: string, shard: number) => `job#${job}#${shard}`;
 export const afterPk = (predecessorId: string) => `after#${predecessorId}`;
 
 /** Upper bound of a sort-key range that includes everything up to and including `time`. */
@@ -59,15 +81,15 @@ export const idOfSk = (sk: string): string => sk.slice(sk.lastIndexOf('#') + 1);
 
 const ulid = monotonicFactory();
 /** Sortable unique id: creation time first, so ids sort newest-last. */
-export const newTaskId = (now: number): string => ulid(now);
+export const newTaskId = (job: string, now: number): string => taskIdOf(ulid(now), job);
 export const newToken = (): string => randomBytes(9).toString('base64url');
 
 /**
  * The id of a recurring schedule's occurrence is derived from (schedule, due time), so a retried
  * or concurrent write of the same occurrence can never create two.
  */
-export function occurrenceId(scheduleId: string, dueAt: number): string {
+export function occurrenceId(scheduleId: string, dueAt: number, job: string): string {
   const digest = createHash('sha256').update(`${scheduleId}@${dueAt}`).digest('hex').slice(0, 10).toUpperCase();
   // Keep the ULID time prefix so occurrence ids sort with the rest by creation time.
-  return `${encodeTime(dueAt, 10)}OC${digest}`;
+  return taskIdOf(`${encodeTime(dueAt, 10)}OC${digest}`, job);
 }

@@ -30,7 +30,7 @@ export function newTask(job: JobSnapshot, input: NewTaskInput, now: number): Tas
   return {
     ...job,
     ...(input.maxAttempts !== undefined ? { maxAttempts: input.maxAttempts } : {}),
-    id: input.id ?? newTaskId(now),
+    id: input.id ?? newTaskId(job.job, now),
     args: input.args ?? null,
     status: 'pending',
     dueAt: input.dueAt,

@@ -5,7 +5,7 @@ import type { ScheduleRecord, TaskRecord } from './task';
 export function buildOccurrence(schedule: ScheduleRecord, dueAt: number, now: number, lastCompletedAt: number | undefined): TaskRecord {
   return {
     ...schedule.snapshot,
-    id: occurrenceId(schedule.id, dueAt),
+    id: occurrenceId(schedule.id, dueAt, schedule.snapshot.job),
     args: schedule.args,
     status: 'pending',
     dueAt,

@@ -128,16 +128,18 @@ export class JobfleetClient {
     const tasks: TaskRecord[] = [];
     let before = options.cursor;
     for (let page = 0; page < 20; page++) {
-      const ids = (await Promise.all(jobs.map((job) => this.services.store.listIds(job, limit, before)))).flat().sort().reverse().slice(0, limit);
-      if (ids.length === 0) return { tasks };
-      const found = await this.services.store.getMany(ids);
+      const found = (await Promise.all(jobs.map((job) => this.services.store.listTasks(job, limit, before))))
+        .flat()
+        .sort((x, y) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0))
+        .slice(0, limit);
+      if (found.length === 0) return { tasks };
       tasks.push(...found.filter((t) => !options.status || t.status === options.status));
-      before = ids[ids.length - 1];
+      before = found[found.length - 1]?.id;
       if (tasks.length >= limit) {
         const full = tasks.slice(0, limit);
         return { tasks: full, cursor: full[limit - 1]?.id };
       }
-      if (ids.length < limit) return { tasks };
+      if (found.length < limit) return { tasks };
     }
     // Many filtered out: hand back what we have and where to go on from.
     return { tasks, cursor: before };

@@ -102,7 +102,7 @@ export class RecurringSchedules {
   }
 
   private async cancelUpcoming(schedule: ScheduleRecord): Promise<void> {
-    const upcoming = await this.services.store.get(occurrenceId(schedule.id, schedule.nextDueAt));
+    const upcoming = await this.services.store.get(occurrenceId(schedule.id, schedule.nextDueAt, schedule.snapshot.job));
     if (upcoming && (upcoming.status === 'pending' || upcoming.status === 'queued')) {
       await finishTask(this.services, { task: upcoming, outcome: { status: 'cancelled', error: { reason: 'cancelled', message: `schedule ${schedule.id} was paused or stopped` } } }, this.now()).catch(() => undefined);
     }

@@ -19,7 +19,6 @@ export interface IndexDefinition {
 
 export const TABLE_INDEXES: readonly IndexDefinition[] = [
   { name: INDEX.sched.name, partitionKey: INDEX.sched.pk, sortKey: INDEX.sched.sk, include: ['slots', 'slotClass', 'token', CHECK_AT, 'expiresAt', 'maxConcurrency', 'concurrencyKey', 'concurrencyLimit', 'job'] },
-  { name: INDEX.byJob.name, partitionKey: INDEX.byJob.pk, sortKey: INDEX.byJob.sk, include: [] },
   { name: INDEX.after.name, partitionKey: INDEX.after.pk, sortKey: INDEX.after.sk, include: [] },
 ];
 

@@ -1,10 +1,10 @@
-import { CHECK_AT, afterPk, jobPk, schedPk, schedSk, shardOf, taskKey } from '../model/keys';
+import { CHECK_AT, afterPk, schedPk, schedSk, shardOf, taskKey } from '../model/keys';
 import type { TaskRecord } from '../model/task';
 
 /** A stored item: the record plus its keys. Index keys are present only while they apply. */
 export type Item = Record<string, unknown>;
 
-const STORAGE_ONLY = new Set(['pk', 'sk', 'type', 'ttl', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', CHECK_AT]);
+const STORAGE_ONLY = new Set(['pk', 'sk', 'type', 'ttl', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk', CHECK_AT]);
 
 export function recordOf(item: Item): TaskRecord {
   const record: Item = {};
@@ -19,10 +19,9 @@ export function recordOf(item: Item): TaskRecord {
  */
 export type Placement = { readonly index: 'auto' | 'due' } | { readonly index: 'ended'; readonly checkAt: number };
 
-/** The item of a task as it is first written, with its listing key and its place in the scheduling indexes. */
+/** The item of a task as it is first written, with its place in the scheduling indexes. */
 export function newTaskItem(task: TaskRecord, shards: number, placement: Placement = { index: 'auto' }): Item {
-  const shard = shardOf(task.id, shards);
-  const item: Item = { ...taskKey(task.id), type: 'task', ...task, gsi2pk: jobPk(task.job, shard), gsi2sk: task.id };
+  const item: Item = { ...taskKey(task.id), type: 'task', ...task };
   // Created already ended (a dependent whose predecessor failed): it expires after its retention like any ended task.
   if (task.endedAt !== undefined) item.ttl = Math.ceil((task.endedAt + task.retentionMs) / 1000);
   if (placement.index === 'ended') Object.assign(item, inFlightKeys(task, placement.checkAt, shards));

@@ -9,7 +9,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ClaimConflictError, TaskNotFoundError } from '../errors';
-import { CHECK_AT, INDEX, afterPk, idOfSk, idemKey, jobPk, newToken, schedPk, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
+import { CHECK_AT, INDEX, TASK_SHARDS, afterPk, idOfSk, idemKey, newToken, parseTaskId, schedPk, taskIdOf, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
 import type { TaskRecord, TaskStatus } from '../model/task';
 import { dueKeys, newTaskItem, recordOf, type Item, type Placement } from './task-item';
 import { buildExpressions, type Change, type Guard } from './update-expression';
@@ -312,25 +312,46 @@ export class TaskStore {
     return this.tryTransition(task.id, { set: { [CHECK_AT]: at } }, { equals: { status: task.status, token: task.token } });
   }
 
-  /** Newest-first page of one job's task ids, merged over the listing shards. `before` is the last id of the previous page. */
-  async listIds(job: string, limit: number, before?: string): Promise<string[]> {
-    const perShard = await Promise.all(
-      Array.from({ length: this.options.shards }, (_, shard) =>
-        this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEX.byJob.name,
-            KeyConditionExpression: before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': INDEX.byJob.pk, ...(before ? { '#sk': INDEX.byJob.sk } : {}) },
-            ExpressionAttributeValues: { ':pk': jobPk(job, shard), ...(before ? { ':before': before } : {}) },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
-        ),
-      ),
-    );
-    const ids = perShard.flatMap((r) => (r.Items ?? []).map((i) => String(i[INDEX.byJob.sk])));
-    return ids.sort().reverse().slice(0, limit);
+  /**
+   * Newest-first page of one job's tasks, merged over the job's task shards. `before` is the id of
+   * the last task of the previous page (of any job). Each shard is read in small chunks and only
+   * read further while its next task could still make the page, so a page of n reads about
+   * n + 16 x (n / 16 + 2) items, not 16 x n.
+   */
+  async listTasks(job: string, limit: number, before?: string): Promise<TaskRecord[]> {
+    const beforeStem = before === undefined ? undefined : (parseTaskId(before)?.stem ?? before);
+    const chunk = Math.min(limit, Math.ceil(limit / TASK_SHARDS) + 2);
+    const shards = Array.from({ length: TASK_SHARDS }, (_, shard) => ({ shard, queue: [] as TaskRecord[], next: undefined as Record<string, unknown> | undefined, done: false }));
+    const fill = async (s: (typeof shards)[number]) => {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: beforeStem !== undefined ? 'pk = :pk AND sk < :before' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `tasks#${job}#${s.shard}`, ...(beforeStem !== undefined ? { ':before': taskIdOf(beforeStem, job) } : {}) },
+          ScanIndexForward: false,
+          ExclusiveStartKey: s.next,
+          Limit: chunk,
+        }),
+      );
+      s.queue.push(...(res.Items ?? []).map(recordOf));
+      s.next = res.LastEvaluatedKey;
+      s.done = s.next === undefined;
+    };
+    await Promise.all(shards.map(fill));
+    const page: TaskRecord[] = [];
+    while (page.length < limit) {
+      // A shard that ran dry but has more must be read on before the newest head can be known.
+      const dry = shards.filter((s) => s.queue.length === 0 && !s.done);
+      if (dry.length > 0) {
+        await Promise.all(dry.map(fill));
+        continue;
+      }
+      let newest: (typeof shards)[number] | undefined;
+      for (const s of shards) if (s.queue.length > 0 && (!newest || (s.queue[0] as TaskRecord).id > (newest.queue[0] as TaskRecord).id)) newest = s;
+      if (!newest) break;
+      page.push(newest.queue.shift() as TaskRecord);
+    }
+    return page;
   }
 
   /** Ids of tasks waiting for `predecessorId` to complete. */

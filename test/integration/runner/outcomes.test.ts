@@ -167,7 +167,7 @@ describe('runner: outcomes', () => {
     expect(task.result).toEqual({ lastCompletedAt: new Date(now - 86_400_000).toISOString() });
     const after = await env.services.schedules.get(schedule.id);
     expect(after?.nextDueAt).toBe(now + 3_600_000);
-    const next = await env.services.store.get(occurrenceId(schedule.id, now + 3_600_000));
+    const next = await env.services.store.get(occurrenceId(schedule.id, now + 3_600_000, schedule.snapshot.job));
     expect(next).toMatchObject({ status: 'pending', scheduleId: schedule.id, dueAt: now + 3_600_000 });
   });
 

@@ -82,7 +82,7 @@ describe('recurring schedules', () => {
   it('creates a schedule and its first occurrence with a derived id, once', async () => {
     const s = await h.client.schedules.create('email', { to: 'team' }, { id: 'digest', cron: '0 9 * * 1', timezone: 'America/New_York' });
     expect(s).toMatchObject({ active: true, spec: { kind: 'cron', timezone: 'America/New_York' }, nextDueAt: Date.parse('2026-11-23T14:00:00Z') /* Monday 09:00 EST */ });
-    const occurrence = await h.client.get(occurrenceId('digest', s.nextDueAt));
+    const occurrence = await h.client.get(occurrenceId('digest', s.nextDueAt, 'email'));
     expect(occurrence).toMatchObject({ scheduleId: 'digest', job: 'email', args: { to: 'team' }, status: 'pending' });
     const again = await h.client.schedules.create('email', { to: 'team' }, { id: 'digest', cron: '0 9 * * 1', timezone: 'America/New_York' });
     expect(again.createdAt).toBe(s.createdAt);
@@ -90,13 +90,13 @@ describe('recurring schedules', () => {
 
   it('pauses (cancelling the upcoming occurrence), resumes from now, and stops', async () => {
     const s = await h.client.schedules.create('email', null, { id: 'pulse', every: 'every 10 minutes' });
-    const first = occurrenceId('pulse', s.nextDueAt);
+    const first = occurrenceId('pulse', s.nextDueAt, 'email');
     expect((await h.client.schedules.pause('pulse')).active).toBe(false);
     expect((await h.client.get(first)).status).toBe('cancelled');
     h.clock.now += 60_000;
     const resumed = await h.client.schedules.resume('pulse');
     expect(resumed).toMatchObject({ active: true, nextDueAt: h.clock.now });
-    expect((await h.client.get(occurrenceId('pulse', resumed.nextDueAt))).status).toBe('pending');
+    expect((await h.client.get(occurrenceId('pulse', resumed.nextDueAt, 'email'))).status).toBe('pending');
     const stopped = await h.client.schedules.stop('pulse');
     expect(stopped).toMatchObject({ active: false, stopped: true });
     await expect(h.client.schedules.resume('pulse')).rejects.toThrow(/stopped for good/);

@@ -30,7 +30,7 @@ async function createSchedule(h: TickerHarness, id: string, nextDueAt: number, m
 
 /** Ids of the schedule's occurrences that exist, among the candidate due times. */
 async function occurrencesOf(h: TickerHarness, scheduleId: string, dues: number[]): Promise<number[]> {
-  const found = await h.services.store.getMany(dues.map((d) => occurrenceId(scheduleId, d)));
+  const found = await h.services.store.getMany(dues.map((d) => occurrenceId(scheduleId, d, 'report')));
   return found.map((t) => t.occurrenceAt as number).sort((a, b) => a - b);
 }
 
@@ -48,7 +48,7 @@ describe('recurring tasks through the ticker', () => {
   ] as const)('after an outage, the missed-run policy "%s" decides what runs', async (policy, expected) => {
     // The occurrence was due ten minutes ago (the scheduler was down); it runs now and ends late.
     const schedule = await createSchedule(h, `outage-${policy}`, T0 - 10 * MINUTE, policy);
-    const first = occurrenceId(schedule.id, schedule.nextDueAt);
+    const first = occurrenceId(schedule.id, schedule.nextDueAt, 'report');
     const report = await h.ticker.tick(T0);
     expect(report.lagMs.small).toBe(10 * MINUTE);
     const [message] = await h.receive('small');
@@ -82,7 +82,7 @@ describe('recurring tasks through the ticker', () => {
     const done = await h.get(message!.taskId);
     await runFollowUp(h.services, { ...done, effectsDone: false }, T0 + 2500);
     await h.ticker.tick(T0 + 3000);
-    expect((await h.services.store.listIds('report', 100)).sort()).toEqual([occurrenceId(schedule.id, T0), occurrenceId(schedule.id, T0 + MINUTE)].sort());
+    expect((await h.services.store.listTasks('report', 100)).map((t) => t.id).sort()).toEqual([occurrenceId(schedule.id, T0, 'report'), occurrenceId(schedule.id, T0 + MINUTE, 'report')].sort());
     expect(await h.services.schedules.get(schedule.id)).toMatchObject({ nextDueAt: T0 + MINUTE, lastCompletedAt: T0 + 1900 });
   });
 
@@ -95,10 +95,10 @@ describe('recurring tasks through the ticker', () => {
       return message!;
     };
     await runOccurrence(T0, 'completed');
-    expect(await h.get(occurrenceId(schedule.id, T0 + MINUTE))).toMatchObject({ lastCompletedAt: T0 + 20 });
+    expect(await h.get(occurrenceId(schedule.id, T0 + MINUTE, 'report'))).toMatchObject({ lastCompletedAt: T0 + 20 });
     await runOccurrence(T0 + MINUTE, 'failed');
-    expect(await h.get(occurrenceId(schedule.id, T0 + MINUTE))).toMatchObject({ status: 'failed' });
-    expect(await h.get(occurrenceId(schedule.id, T0 + 2 * MINUTE))).toMatchObject({ status: 'pending', lastCompletedAt: T0 + 20 });
+    expect(await h.get(occurrenceId(schedule.id, T0 + MINUTE, 'report'))).toMatchObject({ status: 'failed' });
+    expect(await h.get(occurrenceId(schedule.id, T0 + 2 * MINUTE, 'report'))).toMatchObject({ status: 'pending', lastCompletedAt: T0 + 20 });
     expect((await h.services.schedules.get(schedule.id))?.lastCompletedAt).toBe(T0 + 20);
   });
 });
