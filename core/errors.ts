@@ -57,6 +57,8 @@ export class ClaimConflictError extends JobfleetError {
   constructor(
     readonly taskId: string,
     readonly expected: string,
+    /** The item as the losing write found it, when the store asked for it (undefined: gone, or not asked). */
+    readonly current?: Record<string, unknown>,
   ) {
     super(`task ${taskId} was not ${expected} any more: another process changed it first`);
   }

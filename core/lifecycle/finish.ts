@@ -49,12 +49,14 @@ export const willRetry = (task: TaskRecord): boolean =>
  */
 export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
   if (!hasFollowUp(deps, req)) {
-    // Nothing follows: one write ends the task and leaves the indexes. It loses only if the task
-    // changed, or a dependent registered meanwhile; the general path below sorts out which.
+    // Nothing follows: one write ends the task and leaves the indexes. It loses if the task
+    // changed (then so would the general path below), or if a dependent registered meanwhile.
     try {
       return await writeTerminal(deps, req, now, { settled: true });
     } catch (err) {
       if (!(err instanceof ClaimConflictError)) throw err;
+      const seen = err.current;
+      if (seen && (seen.status !== req.task.status || seen.token !== req.task.token)) throw err;
     }
   }
   const ended = await writeTerminal(deps, req, now);

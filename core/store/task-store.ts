@@ -8,6 +8,8 @@ import {
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ClaimConflictError, TaskNotFoundError } from '../errors';
 import { CHECK_AT, INDEX, TASK_SHARDS, afterPk, idOfSk, idemKey, newToken, parseTaskId, schedPk, taskIdOf, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
 import type { TaskRecord, TaskStatus } from '../model/task';
@@ -271,15 +273,23 @@ export class TaskStore {
     return { cancelRequested: Boolean(task.cancelRequested) };
   }
 
-  /** Any status change fenced by the current status (one of) and token. */
+  /**
+   * Any status change fenced by the current status (one of) and token. A lost condition throws
+   * ClaimConflictError carrying the item as the write found it, at no extra cost.
+   */
   transition(id: string, change: Change, guard: Guard, expected: string): Promise<TaskRecord> {
-    return this.updateRaw(taskKey(id), change, guard, 'ALL_NEW').then(
-      (item) => recordOf(item as Item),
-      (err) => {
-        if (isConditionFailure(err)) throw new ClaimConflictError(id, expected);
-        throw err;
-      },
-    );
+    return this.doc
+      .send(new UpdateCommand({ TableName: this.tableName, Key: taskKey(id), ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...buildExpressions(change, guard) }))
+      .then(
+        (res) => recordOf(res.Attributes as Item),
+        (err) => {
+          if (isConditionFailure(err)) {
+            const old = (err as { Item?: Record<string, AttributeValue> }).Item;
+            throw new ClaimConflictError(id, expected, old ? unmarshall(old) : undefined);
+          }
+          throw err;
+        },
+      );
   }
 
   /** Like transition, but a lost condition is an expected outcome and returns undefined. */

@@ -1,3 +1,4 @@
+import { ClaimConflictError } from '../../../core/errors';
 import { createTask } from '../../../core/lifecycle/create-task';
 import { finishTask, runFollowUp, writeTerminal } from '../../../core/lifecycle/finish';
 import { newTask } from '../../../core/model/new-task';
@@ -126,6 +127,23 @@ describe('ending a task with no follow-up work', () => {
     expect(item).not.toHaveProperty('gsi1pk');
     // Nothing is left for the reaper.
     expect((await h.ticker.tick(T0 + 5000)).reap.followUps).toBe(0);
+  });
+
+  it('gives up after one failed write when the task itself changed (the reaper ended it first)', async () => {
+    const a = await h.put({ maxAttempts: 1 });
+    await h.ticker.tick(T0);
+    const [message] = await h.receive('small');
+    const running = await h.services.store.start(a.id, message!.token, 'runner-slow', T0 + 10, 1500);
+    await finishTask(h.services, { task: running, outcome: { status: 'failed', error: { reason: 'runner-lost', message: 'lease ended' } } }, T0 + 3000);
+    const calls: string[] = [];
+    h.services.clients.doc.middlewareStack.add((next, context) => (args) => (calls.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'count-calls' });
+    try {
+      await expect(finishTask(h.services, { task: running, outcome: { status: 'completed' } }, T0 + 3100)).rejects.toBeInstanceOf(ClaimConflictError);
+    } finally {
+      h.services.clients.doc.middlewareStack.remove('count-calls');
+    }
+    expect(calls).toEqual(['UpdateItemCommand']);
+    expect(await h.get(a.id)).toMatchObject({ status: 'failed', error: { reason: 'runner-lost' } });
   });
 
   it('keeps the two-step path when follow-up work exists (a retry is follow-up work)', async () => {
