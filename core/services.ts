@@ -1,5 +1,4 @@
 import type { RuntimeConfig } from './config/runtime';
-import { EventBridgePublisher, noEvents, type EventPublisher } from './lifecycle/events';
 import type { LifecycleDeps } from './lifecycle/finish';
 import { createAwsClients, type AwsClients } from './store/aws-clients';
 import { ScheduleStore } from './store/schedule-store';
@@ -11,15 +10,13 @@ export interface Services extends LifecycleDeps {
   readonly clients: AwsClients;
 }
 
-export function createServices(config: RuntimeConfig, clients: AwsClients = createAwsClients(config), events?: EventPublisher): Services {
+export function createServices(config: RuntimeConfig, clients: AwsClients = createAwsClients(config)): Services {
   const storeOptions = { tableName: config.tableName, shards: config.shards };
   return {
     config,
     clients,
     store: new TaskStore(clients.doc, storeOptions),
     schedules: new ScheduleStore(clients.doc, storeOptions),
-    events: events ?? (config.eventBusName && config.statusEvents !== 'none' ? new EventBridgePublisher(clients.events, config.eventBusName) : noEvents),
-    eventMode: config.eventBusName ? config.statusEvents : 'none',
     shards: config.shards,
     graceMs: config.graceMs,
   };

@@ -10,6 +10,7 @@ import { catalogueFleet, resolveSettings, type JobfleetSettings } from './config
 import { JobfleetCore } from './constructs/jobfleet-core';
 import { Monitoring } from './constructs/monitoring';
 import { RunnerFleet } from './constructs/runner-fleet';
+import { StatusEvents } from './constructs/status-events';
 import { Ticker } from './constructs/ticker';
 
 export interface JobfleetStackProps extends StackProps {
@@ -25,14 +26,18 @@ export interface JobfleetStackProps extends StackProps {
   readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
   /** The ticker's handler file (export `handler`). @default functions/ticker/handler.ts */
   readonly tickerEntry?: string;
+  /** The status-event consumer's handler file (export `handler`). @default functions/status-events/handler.ts */
+  readonly statusEventsEntry?: string;
 }
 
-/** The whole scheduler: core resources, the ticker, the runner fleet and monitoring. */
+/** The whole scheduler: core resources, the ticker, the runner fleet, the status-event consumer and monitoring. */
 export class JobfleetStack extends Stack {
   public readonly settings: JobfleetSettings;
   public readonly core: JobfleetCore;
   public readonly ticker: Ticker;
   public readonly fleet: RunnerFleet;
+  /** Status events from the table's stream; absent when statusEvents is 'none'. */
+  public readonly statusEvents?: StatusEvents;
   public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: JobfleetStackProps = {}) {
@@ -60,11 +65,15 @@ export class JobfleetStack extends Stack {
       logRetention: s.logRetentionDays,
       scaleInAfterMinutes: s.scaleInAfterMinutes,
     });
+    if (s.statusEvents !== 'none') {
+      this.statusEvents = new StatusEvents(this, 'StatusEvents', { core: this.core, mode: s.statusEvents, logRetention: s.logRetentionDays, entry: props.statusEventsEntry });
+    }
     const topicActions = s.alarmTopicArn ? [new cwActions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn))] : [];
     this.monitoring = new Monitoring(this, 'Monitoring', {
       core: this.core,
       ticker: this.ticker,
       fleet: this.fleet,
+      statusEvents: this.statusEvents,
       oldestDueLagMs: s.alarmOldestDueLagMs,
       tickerErrors: s.alarmTickerErrors,
       deadLetterMessages: s.alarmDlqMessages,

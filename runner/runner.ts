@@ -1,7 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { ClaimConflictError } from '../core/errors';
-import { statusEvent, type EventPublisher, type StatusEventMode } from '../core/lifecycle/events';
 import type { LifecycleDeps } from '../core/lifecycle/finish';
 import type { TaskRecord } from '../core/model/task';
 import type { RunnableJob } from './catalogue';
@@ -15,7 +14,7 @@ import type { SandboxPool } from './sandbox/sandbox';
 import { receiveBatchSize, SlotPool } from './slots';
 
 export interface RunnerDeps {
-  readonly lifecycle: LifecycleDeps & { readonly events: EventPublisher; readonly eventMode: StatusEventMode };
+  readonly lifecycle: LifecycleDeps;
   readonly queue: DispatchQueue;
   readonly files: FileSink;
   readonly jobs: { get(name: string): RunnableJob | undefined };
@@ -255,11 +254,6 @@ export class Runner {
     );
     this.executions.add(execution);
     this.deps.protection.setBusy(true);
-    if (this.deps.lifecycle.eventMode === 'all') {
-      this.deps.lifecycle.events
-        .publish([statusEvent(task, 'queued', 'running', this.now())])
-        .catch((err) => this.log.warn({ err, taskId: task.id }, 'could not publish the running event'));
-    }
     void execution
       .run()
       .then(

@@ -1,10 +1,14 @@
 /**
  * `npm start`: jobfleet end to end on the local AWS. Starts (or reuses) the local AWS, provisions
- * it from the CDK definitions, runs a ticker and a runner as ordinary Node processes (Lambda and
- * Fargate do not run in LocalStack without Docker: this is the same code they run), schedules one
- * task of each kind through the SDK, and reports how each ended and where its log went.
+ * it from the CDK definitions, runs a ticker, a runner and the status-event consumer (polling the
+ * table's stream) as ordinary Node processes (Lambda and Fargate do not run in LocalStack without
+ * Docker: this is the same code they run), schedules one task of each kind through the SDK, and
+ * reports how each ended, where its log went, and the status events that reached the bus.
  */
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { StatusEvent } from '../core/lifecycle/events';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -61,9 +65,11 @@ async function main(): Promise<void> {
   const sync = await client.schedules.sync();
   console.log(`  created ${sync.created.length}, updated ${sync.updated.length}, stopped ${sync.stopped.length}`);
 
-  step(4, 'starting a ticker and a runner (small slot class, 4 slots)');
+  step(4, 'starting a ticker, a runner (small slot class, 4 slots) and the status-event consumer');
+  const events = await subscribeToStatusEvents(client, env.JOBFLEET_EVENT_BUS);
   const ticker = startProcess('ticker', 'functions/ticker/local.ts', env);
   const runner = startProcess('runner', 'runner/main.ts', env);
+  const statusEvents = startProcess('status-events', 'functions/status-events/local.ts', env);
 
   try {
     step(5, 'scheduling one task of each kind through the SDK');
@@ -105,13 +111,39 @@ async function main(): Promise<void> {
       console.log(`\nThe log of ${logged.job} ${logged.id} (s3://${client.services.config.bucket}/${logged.logS3Key}):`);
       console.log((await obj.Body?.transformToString())?.trim().split('\n').slice(0, 12).join('\n'));
     }
+    if (events) {
+      const ids = new Set(rows.map((r) => r[2]));
+      const seen = (await events()).filter((e) => ids.has(e.taskId));
+      const counts = new Map<string, number>();
+      for (const e of seen) counts.set(`${e.from} -> ${e.to}`, (counts.get(`${e.from} -> ${e.to}`) ?? 0) + 1);
+      console.log(`\nStatus events on the bus (${env.JOBFLEET_STATUS_EVENTS ?? 'terminal'}) for these tasks, from the table's stream: ${[...counts].map(([k, n]) => `${k} x${n}`).join(', ') || 'none'}`);
+    }
     const failed = rows.filter((r) => r[3] === 'failed');
     console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s${failed.length ? `, ${failed.length} failed` : ''}.`);
     console.log('The local AWS keeps running for you to look around; stop it with: npm run local-aws -- stop');
     if (failed.length) process.exitCode = 1;
   } finally {
-    await Promise.all([stopProcess(ticker), stopProcess(runner)]);
+    await Promise.all([stopProcess(ticker), stopProcess(runner), stopProcess(statusEvents)]);
   }
+}
+
+/** A rule on the status bus into a queue of the demo's own; returns a function that drains it. */
+async function subscribeToStatusEvents(client: JobfleetClient, bus: string | undefined): Promise<(() => Promise<StatusEvent[]>) | undefined> {
+  if (!bus) return undefined;
+  const { sqs, events } = client.services.clients;
+  const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'jobfleet-demo-status-events' }))).QueueUrl as string;
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  await events.send(new PutRuleCommand({ Name: 'jobfleet-demo-all', EventBusName: bus, EventPattern: JSON.stringify({ source: ['jobfleet'] }) }));
+  await events.send(new PutTargetsCommand({ Rule: 'jobfleet-demo-all', EventBusName: bus, Targets: [{ Id: 'demo', Arn: Attributes?.QueueArn }] }));
+  return async () => {
+    const out: StatusEvent[] = [];
+    for (let empty = 0; empty < 2; ) {
+      const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      if (!res.Messages?.length) empty++;
+      for (const m of res.Messages ?? []) out.push((JSON.parse(m.Body as string) as { detail: StatusEvent }).detail);
+    }
+    return out;
+  };
 }
 
 function table(header: string[], rows: string[][]): void {

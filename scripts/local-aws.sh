@@ -26,7 +26,7 @@ DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.6.1
 # LocalStack 4.14.0 runs DynamoDB Local with the Java it would install as "21" (see
 # localstack/services/dynamodb/packages.py: java_version = "21"); we link it to the machine's JDK.
 LS_JAVA_VERSION=21
-SERVICES_DEFAULT=dynamodb,sqs,s3,cloudformation,iam,sts,ssm,events,logs,cloudwatch
+SERVICES_DEFAULT=dynamodb,dynamodbstreams,sqs,s3,cloudformation,iam,sts,ssm,events,logs,cloudwatch
 
 # Pins from LocalStack's own lock file requirements-runtime.txt at tag v4.14.0 (compiled for
 # Python 3.13). Without them pip takes newer releases, and e.g. cbor2 6.x breaks the runtime
@@ -299,6 +299,17 @@ cmd_install() {
 # ---------------------------------------------------------------- runtime helpers
 health_json() { curl -s --max-time 3 "$ENDPOINT/_localstack/health" 2>/dev/null || true; }
 localstack_answers() { health_json | grep -q '"services"'; }
+# warn_without_streams PID: an instance this script started before it enabled the v2 DynamoDB
+# Streams provider answers, but its streams need kinesis-mock (not installable here), so status
+# events would not flow. (Health lists dynamodbstreams as running either way, so the check reads
+# the process's environment.)
+warn_without_streams() {
+  [ -r "/proc/$1/environ" ] || return 0
+  if ! tr '\0' '\n' <"/proc/$1/environ" | grep -qx 'PROVIDER_OVERRIDE_DYNAMODBSTREAMS=v2'; then
+    warn "this LocalStack (pid $1) was started without the v2 DynamoDB Streams provider; status events
+  will not flow. Restart it: bash scripts/local-aws.sh stop && bash scripts/local-aws.sh start"
+  fi
+}
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 endpoint_answers() { curl -s -o /dev/null --max-time 5 "$1" 2>/dev/null; }
 
@@ -494,6 +505,7 @@ cmd_start() {
     if our_pid_alive "$pid"; then
       if localstack_answers; then
         say "already running (started by this script, pid $pid)"
+        warn_without_streams "$pid"
         result reused
         print_endpoint "$ENDPOINT"
         return 0
@@ -539,6 +551,8 @@ cmd_start() {
   fi
   [ -f "$LOGFILE" ] && mv -f "$LOGFILE" "$LOGFILE.1"
   rm -f "$RUN/.pid.tmp"
+  # PROVIDER_OVERRIDE_DYNAMODB(STREAMS)=v2: DynamoDB Streams served by DynamoDB Local itself. The
+  # default (v1) streams provider needs kinesis-mock, a download from GitHub (see docs/local-aws.md).
   say "starting LocalStack $LOCALSTACK_VERSION on $ENDPOINT (log: $LOGFILE)"
   (
     cd "$RUN"
@@ -559,6 +573,8 @@ cmd_start() {
       SERVICES="${LOCAL_AWS_SERVICES:-$SERVICES_DEFAULT}" \
       EAGER_SERVICE_LOADING=1 \
       DYNAMODB_IN_MEMORY=1 \
+      PROVIDER_OVERRIDE_DYNAMODB=v2 \
+      PROVIDER_OVERRIDE_DYNAMODBSTREAMS=v2 \
       DEBUG="${LOCAL_AWS_DEBUG:-0}" \
       "$VENV/bin/python" -m localstack.runtime.main
   ) </dev/null >>"$LOGFILE" 2>&1 7>&- 8>&- &

@@ -20,7 +20,7 @@ export interface EventPublisher {
 
 export type StatusEventMode = 'none' | 'terminal' | 'all';
 
-export function statusEvent(task: TaskRecord, from: TaskStatus, to: StatusEvent['to'], at: number): StatusEvent {
+export function statusEvent(task: Pick<TaskRecord, 'id' | 'job' | 'attempt' | 'error'>, from: TaskStatus, to: StatusEvent['to'], at: number): StatusEvent {
   return {
     eventId: `${task.id}:${task.attempt}:${to}`,
     taskId: task.id,
@@ -54,6 +54,3 @@ export class EventBridgePublisher implements EventPublisher {
     }
   }
 }
-
-/** For deployments without a bus: publishing is switched off, not faked. */
-export const noEvents: EventPublisher = { publish: async () => undefined };

@@ -8,13 +8,10 @@ import type { FailureReason, TaskError, TaskRecord } from '../model/task';
 import type { ScheduleStore } from '../store/schedule-store';
 import { dueKeys, inFlightKeys } from '../store/task-item';
 import { concurrencyScopes, type TaskStore } from '../store/task-store';
-import { statusEvent, type EventPublisher, type StatusEventMode } from './events';
 
 export interface LifecycleDeps {
   readonly store: TaskStore;
   readonly schedules: ScheduleStore;
-  readonly events: EventPublisher;
-  readonly eventMode: StatusEventMode;
   readonly shards: number;
   /** How long a finished task's follow-up work may take before the reaper redoes it. */
   readonly graceMs: number;
@@ -48,7 +45,7 @@ export const willRetry = (task: TaskRecord): boolean =>
  * in-flight sched entry until the follow-up is done, so a crash in between is redone by the reaper.
  */
 export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: number): Promise<TaskRecord> {
-  if (!hasFollowUp(deps, req)) {
+  if (!hasFollowUp(req)) {
     // Nothing follows: one write ends the task and leaves the indexes. It loses if the task
     // changed (then so would the general path below), or if a dependent registered meanwhile.
     try {
@@ -66,13 +63,13 @@ export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: n
 
 /**
  * Whether ending this way leaves work to do after the terminal write: counters to release, a
- * retry, an IDEM outcome, dependents, a next occurrence, or a status event.
+ * retry, an IDEM outcome, dependents, or a next occurrence. Status events are not follow-up work:
+ * they come from the table's stream (functions/status-events).
  */
-export function hasFollowUp(deps: Pick<LifecycleDeps, 'eventMode'>, req: FinishRequest): boolean {
+export function hasFollowUp(req: FinishRequest): boolean {
   const { task, outcome } = req;
   const ended = { ...task, status: outcome.status, ...(outcome.status !== 'completed' && outcome.error ? { error: outcome.error } : {}) };
   return (
-    deps.eventMode !== 'none' ||
     concurrencyScopes(task).length > 0 ||
     willRetry(ended) ||
     task.idempotencyKey !== undefined ||
@@ -123,14 +120,12 @@ export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: nu
   if (task.effectsDone) return;
   await deps.store.releaseConcurrency(task);
   if (willRetry(task)) {
-    if (deps.eventMode !== 'none') await deps.events.publish([statusEvent(task, 'running', 'retrying', now)]);
     await retry(deps, task, now);
     return;
   }
   if (task.idempotencyKey) await deps.store.recordIdemOutcome(task.idempotencyKey, task.id, task.status, Math.ceil((now + 4 * task.retentionMs) / 1000));
   if (task.hasDependents) await settleDependents(deps, task, now);
   if (task.scheduleId) await scheduleNext(deps, task, now, nextRunAt);
-  if (deps.eventMode !== 'none') await deps.events.publish([statusEvent(task, task.startedAt ? 'running' : 'pending', task.status, now)]);
   await deps.store.tryTransition(
     task.id,
     { set: { effectsDone: true }, remove: ['gsi1pk', 'gsi1sk', CHECK_AT] },

@@ -23,3 +23,14 @@ export const TABLE_INDEXES: readonly IndexDefinition[] = [
 ];
 
 export { TTL_ATTRIBUTE };
+
+/**
+ * Items name their kind in this attribute ('task', 'schedule', 'idem'; concurrency counters have
+ * none). The status-event stream consumer and its event source filter select task items by it,
+ * not by key format.
+ */
+export const ITEM_TYPE_ATTRIBUTE = 'type';
+export const TASK_ITEM_TYPE = 'task';
+
+/** The table's stream, when status events are on: both images, so a consumer sees each status change old -> new. */
+export const STREAM_VIEW_TYPE = 'NEW_AND_OLD_IMAGES';

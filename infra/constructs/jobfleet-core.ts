@@ -29,7 +29,8 @@ export class JobfleetCore extends Construct {
     super(scope, id);
     const s = props.settings;
     const removalPolicy = props.removalPolicy ?? (s.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
-    this.tasks = new TasksTable(this, 'Tasks', { removalPolicy });
+    // Status events are made from the table's stream (functions/status-events); without them, no stream.
+    this.tasks = new TasksTable(this, 'Tasks', { removalPolicy, stream: s.statusEvents !== 'none' });
     this.queues = new SlotQueues(this, 'Queues', { classes: s.fleet.classes, maxReceiveCount: s.maxReceiveCount });
     this.logs = new LogsBucket(this, 'Logs', {
       infrequentAccessAfterDays: s.logsInfrequentAccessAfterDays,

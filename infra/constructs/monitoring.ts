@@ -3,17 +3,20 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { JobfleetCore } from './jobfleet-core';
 import { METRIC_NAMESPACE, type RunnerFleet } from './runner-fleet';
+import type { StatusEvents } from './status-events';
 import type { Ticker } from './ticker';
 
 export interface MonitoringProps {
   readonly core: JobfleetCore;
   readonly ticker: Ticker;
   readonly fleet: RunnerFleet;
+  /** The status-event consumer, if any: its dead-letter queue gets an alarm. @default none */
+  readonly statusEvents?: StatusEvents;
   /** Alarm when the oldest due task has waited this long (the ticker's OldestDueLagMs). @default 300000 */
   readonly oldestDueLagMs?: number;
   /** Alarm at this many ticker errors (exceptions, timeouts) in 5 minutes. @default 1 */
   readonly tickerErrors?: number;
-  /** Alarm at this many messages in a dead-letter queue. @default 1 */
+  /** Alarm at this many messages in a dead-letter queue (dispatch or status events). @default 1 */
   readonly deadLetterMessages?: number;
   /** Alarm at this many unexpected runner stops in 5 minutes. @default 1 */
   readonly runnerFailures?: number;
@@ -87,6 +90,16 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    if (props.statusEvents) {
+      alarm('StatusEventDeadLetters', {
+        alarmDescription: 'jobfleet: status events could not be published after all retries; each message names the stream records (shard, sequence numbers) whose events were lost. See the status-events log group.',
+        metric: props.statusEvents.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: props.deadLetterMessages ?? 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
     this.alarms = alarms;
 
     const wide = { width: 12, height: 6 };

@@ -115,12 +115,11 @@ export class RunnerFleet extends Construct {
     const name = slotClass.name;
     const taskRole = new iam.Role(this, `${name}-TaskRole`, {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: `jobfleet runner (${name}): its own queue, the task table, logs/ in the bucket, the status bus`,
+      description: `jobfleet runner (${name}): its own queue, the task table, logs/ in the bucket`,
     });
     core.queues.grantConsume(taskRole, name);
     core.tasks.grantWorker(taskRole);
     core.logs.grantLogWrites(taskRole);
-    core.statusBus.grantPublish(taskRole);
     // Scale-in protection while the runner holds tasks (the ECS agent endpoint's task protection).
     const clusterTasks = Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
     taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], resources: [clusterTasks] }));

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
+import { STREAM_VIEW_TYPE, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
 import { acknowledgeWildcard } from '../nag';
 
 /** What the ticker and the runners do to tasks: read, claim, start, heartbeat, finish (+ follow-ups). */
@@ -28,11 +28,14 @@ export interface TasksTableProps {
   readonly pointInTimeRecovery?: boolean;
   /** @default TableEncryption.AWS_MANAGED (the account's aws/dynamodb key: no monthly fee) */
   readonly encryption?: dynamodb.TableEncryption;
+  /** The table's stream (NEW_AND_OLD_IMAGES), which status events are made from. @default false */
+  readonly stream?: boolean;
 }
 
 /**
  * The single task table: on demand, PITR, TTL, and the indexes of core/store/table-definition.ts,
  * the same definition the code and the test helpers create tables from, so they cannot drift.
+ * With status events on, its stream too.
  */
 export class TasksTable extends Construct {
   public readonly table: dynamodb.Table;
@@ -47,6 +50,7 @@ export class TasksTable extends Construct {
       encryption: props.encryption ?? dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.stream ? { stream: dynamodb.StreamViewType[STREAM_VIEW_TYPE] } : {}),
     });
     for (const index of TABLE_INDEXES) {
       this.table.addGlobalSecondaryIndex({

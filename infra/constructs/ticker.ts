@@ -55,8 +55,6 @@ export class Ticker extends Construct {
     this.logGroup.grantWrite(this.role);
     core.tasks.grantWorker(this.role);
     core.queues.grantDispatch(this.role);
-    // The reaper finishes tasks whose runner was lost; finishing publishes the status event.
-    core.statusBus.grantPublish(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry ?? path.join(REPO_ROOT, 'functions/ticker/handler.ts'),

@@ -4,7 +4,7 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObj
 import { loadRuntimeConfig, type RuntimeConfig } from '../../core/config/runtime';
 import type { AwsClients } from '../../core/store/aws-clients';
 import { awsClients, uniqueName } from './aws';
-import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
+import { STREAM_VIEW_TYPE, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
 import { createServices, type Services } from '../../core/services';
 import type { FleetConfig } from '../../core/config/fleet';
 import { DEFAULT_FLEET } from '../../core/config/fleet';
@@ -21,7 +21,8 @@ export interface TestEnvironment {
 }
 
 
-export async function createTable(clients: AwsClients, tableName: string): Promise<void> {
+/** The table of TABLE_INDEXES; with `stream`, its stream on (as the CDK table has it while status events are on). */
+export async function createTable(clients: AwsClients, tableName: string, options: { stream?: boolean } = {}): Promise<void> {
   const attrs = new Set<string>([TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...TABLE_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])]);
   const key = (pk: string, sk: string): KeySchemaElement[] => [
     { AttributeName: pk, KeyType: 'HASH' },
@@ -38,6 +39,7 @@ export async function createTable(clients: AwsClients, tableName: string): Promi
         KeySchema: key(i.partitionKey, i.sortKey),
         Projection: i.include.length ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.include] } : { ProjectionType: 'KEYS_ONLY' },
       })),
+      ...(options.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE } } : {}),
     }),
   );
   await clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
@@ -49,13 +51,15 @@ export interface TestEnvironmentOptions {
   readonly env?: Record<string, string>;
   /** Extra SQS attributes for every class queue (e.g. a short VisibilityTimeout). */
   readonly queueAttributes?: Record<string, string>;
+  /** Turn the table's stream on (NEW_AND_OLD_IMAGES), for the status-event consumer. */
+  readonly stream?: boolean;
 }
 
 export async function createTestEnvironment(prefix: string, options: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
   const clients = awsClients();
   const name = uniqueName(prefix);
   const fleet = options.fleet ?? DEFAULT_FLEET;
-  await createTable(clients, name);
+  await createTable(clients, name, { stream: options.stream });
   const queueUrls: Record<string, string> = {};
   for (const c of fleet.classes) {
     const res = await clients.sqs.send(new CreateQueueCommand({ QueueName: `${name}-${c.name}`, Attributes: options.queueAttributes }));

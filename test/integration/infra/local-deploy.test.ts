@@ -49,7 +49,7 @@ describe('local deploy of the CoreStack', () => {
     expect(lines.some((l) => l.includes('CREATE_COMPLETE AWS::DynamoDB::Table'))).toBe(true);
   });
 
-  test('the table has the indexes of TABLE_INDEXES and TTL', async () => {
+  test('the table has the indexes of TABLE_INDEXES, TTL and its stream', async () => {
     const ddb = client(DynamoDBClient);
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: env.JOBFLEET_TABLE }));
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
@@ -61,6 +61,9 @@ describe('local deploy of the CoreStack', () => {
         projection: i.include.length ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.include] } : { ProjectionType: 'KEYS_ONLY' },
       })).sort((a, b) => a.name.localeCompare(b.name)),
     );
+    // Status events are on (terminal, the default): they are made from the table's stream.
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(Table?.LatestStreamArn).toBeDefined();
     const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: env.JOBFLEET_TABLE }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: 'ENABLED' });
   });

@@ -45,8 +45,9 @@ describe('the whole app (offline, ticker bundled with esbuild, cdk-nag)', () => 
   let stack: JobfleetStack;
   let template: Template;
   let tickerBundle: string;
+  let statusEventsBundle: string | undefined;
   beforeAll(() => {
-    ({ app, stack, template, tickerBundle } = synthWholeApp(outdir));
+    ({ app, stack, template, tickerBundle, statusEventsBundle } = synthWholeApp(outdir));
   });
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
@@ -59,6 +60,9 @@ describe('the whole app (offline, ticker bundled with esbuild, cdk-nag)', () => 
     template.resourceCountIs('AWS::ECS::Service', stack.settings.fleet.classes.length);
     template.resourceCountIs('AWS::ECS::TaskDefinition', stack.settings.fleet.classes.length);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // Status events (terminal, the default): the stream consumer and its mapping.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    expect(template.findResources('AWS::Lambda::Function')[stack.getLogicalId(stack.statusEvents!.function.node.defaultChild as never)]).toBeDefined();
     template.hasOutput('RuntimeEnvironment', {});
   });
 
@@ -83,6 +87,20 @@ describe('the whole app (offline, ticker bundled with esbuild, cdk-nag)', () => 
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(bundle) as { handler?: unknown };
       expect(typeof mod.handler).toBe('function');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('the status-events bundle cdk synth produced maps a stream batch with the handler (publishing nothing for a non-task item)', async () => {
+    expect(statusEventsBundle && fs.existsSync(statusEventsBundle)).toBe(true);
+    const saved = { ...process.env };
+    Object.assign(process.env, { JOBFLEET_EVENT_BUS: 'bus', JOBFLEET_STATUS_EVENTS: 'terminal', AWS_REGION: 'eu-west-1' });
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(statusEventsBundle as string) as { handler: (e: unknown) => Promise<unknown> };
+      const schedule = { eventName: 'MODIFY', dynamodb: { SequenceNumber: '1', NewImage: { type: { S: 'schedule' }, status: { S: 'completed' } } } };
+      await expect(mod.handler({ Records: [schedule] })).resolves.toEqual({ batchItemFailures: [] });
     } finally {
       process.env = saved;
     }

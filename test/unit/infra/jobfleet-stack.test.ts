@@ -20,6 +20,24 @@ describe('JobfleetStack', () => {
     }
   });
 
+  test('status events on (the default): a stream consumer whose dead-letter queue has an alarm; off: neither, and no stream', () => {
+    const on = new JobfleetStack(testApp(), 'Jobfleet', { env, tickerEntry: FIXTURE_TICKER, runnerImage: TEST_IMAGE });
+    expect(on.statusEvents).toBeDefined();
+    const onTemplate = Template.fromStack(on);
+    onTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    const dlqAlarm = on.monitoring.alarms.find((a) => a.node.id === 'StatusEventDeadLetters');
+    expect(dlqAlarm).toBeDefined();
+    const alarmProps = onTemplate.findResources('AWS::CloudWatch::Alarm')[on.getLogicalId(dlqAlarm!.node.defaultChild as never)]!.Properties;
+    expect(alarmProps.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [on.getLogicalId(on.statusEvents!.deadLetterQueue.node.defaultChild as never), 'QueueName'] } }]);
+
+    const off = new JobfleetStack(testApp({ 'jobfleet:statusEvents': 'none' }), 'Jobfleet', { env, tickerEntry: FIXTURE_TICKER, runnerImage: TEST_IMAGE });
+    expect(off.statusEvents).toBeUndefined();
+    const offTemplate = Template.fromStack(off);
+    offTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    expect(off.monitoring.alarms.map((a) => a.node.id)).not.toContain('StatusEventDeadLetters');
+    expect(Object.values(offTemplate.findResources('AWS::DynamoDB::Table'))[0]!.Properties.StreamSpecification).toBeUndefined();
+  });
+
   test('grantEnqueue lets a service in another stack write tasks; runtimeEnvironment wires it', () => {
     const app = testApp();
     const scheduler = new JobfleetStack(app, 'Jobfleet', { env, tickerEntry: FIXTURE_TICKER, runnerImage: TEST_IMAGE });

@@ -41,14 +41,16 @@ export const actionsOf = (s: { Action: string | string[] }): string[] => (Array.
 
 /**
  * Synthesizes the whole app as `cdk synth` does (cdk.json context) into `outdir`, and returns the
- * stack and the path of the ticker bundle esbuild produced for it.
+ * stack and the paths of the ticker and status-events bundles esbuild produced for it.
  */
 export function synthWholeApp(outdir: string) {
   const { context } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
   const { app, stack } = createJobfleetApp({ outdir, context });
   const assembly = app.synth();
   const template = Template.fromStack(stack);
-  const fn = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(stack.ticker.function.node.defaultChild as never)]!;
-  const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
-  return { app, stack, assembly, template, tickerBundle: path.join(assembly.directory, `asset.${hash}`, 'index.js') };
+  const bundleOf = (fn: { node: { defaultChild?: unknown } }) => {
+    const resource = template.findResources('AWS::Lambda::Function')[stack.getLogicalId(fn.node.defaultChild as never)]!;
+    return path.join(assembly.directory, `asset.${String(resource.Properties.Code.S3Key).replace(/\.zip$/, '')}`, 'index.js');
+  };
+  return { app, stack, assembly, template, tickerBundle: bundleOf(stack.ticker.function), statusEventsBundle: stack.statusEvents ? bundleOf(stack.statusEvents.function) : undefined };
 }

@@ -38,7 +38,7 @@ describe('Ticker', () => {
     });
   });
 
-  test('least privilege: own log group, table + indexes, send to the queues, the bus; no metrics API, no S3', () => {
+  test('least privilege: own log group, table + indexes, send to the queues; no bus (status events come from the stream), no metrics API, no S3', () => {
     const statements = statementsOf(template, 'TickerRole');
     const actions = statements.flatMap(actionsOf).sort();
     expect(actions).toEqual(
@@ -49,7 +49,6 @@ describe('Ticker', () => {
         'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
-        'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:GetQueueAttributes',

@@ -1,4 +1,3 @@
-import type { EventPublisher, StatusEvent } from '../../../core/lifecycle/events';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { countCalls } from '../../../bench/call-counter';
 import { S3FileSink, type FileSink } from '../../../runner/log/upload';
@@ -8,8 +7,11 @@ import { enqueue, settled, startRunner, waitForTask, waitUntil, type TestRunner 
 
 jest.setTimeout(60_000);
 
-/** Status events, ECS scale-in protection (through a fake port: no ECS locally) and S3 failures. */
-describe('runner: events, protection, upload failures', () => {
+/**
+ * ECS scale-in protection (through a fake port: no ECS locally) and S3 failures. (Status events
+ * no longer come from the runner: test/integration/status-events/stream.test.ts.)
+ */
+describe('runner: protection, upload failures', () => {
   let env: TestEnvironment;
   let runner: TestRunner | undefined;
 
@@ -21,17 +23,6 @@ describe('runner: events, protection, upload failures', () => {
     await runner?.stop();
     runner = undefined;
     await env?.cleanup();
-  });
-
-  it('publishes a running event with JOBFLEET_STATUS_EVENTS=all, beside core\'s terminal event', async () => {
-    const events: StatusEvent[] = [];
-    const publisher: EventPublisher = { publish: async (e) => void events.push(...e) };
-    runner = await startRunner(env, {}, { services: { ...env.services, events: publisher, eventMode: 'all' } });
-    const queued = await enqueue(env, 'ok', {});
-    await waitForTask(env, queued.id, settled);
-    await waitUntil(() => events.length >= 2, 5000, 'two events');
-    expect(events.map((e) => `${e.from}->${e.to}`)).toEqual(['queued->running', 'running->completed']);
-    expect(events[0]).toMatchObject({ taskId: queued.id, job: 'ok', attempt: 1, eventId: `${queued.id}:1:running` });
   });
 
   it('protects the runner from scale-in while it has tasks, and releases it when idle', async () => {
