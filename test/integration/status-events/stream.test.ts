@@ -139,18 +139,26 @@ describe('status events from the table stream', () => {
     // the last change the stream carries for it is the terminal write, which also settles it.
     await waitUntil(() => records.some((r) => r.dynamodb?.NewImage?.id?.S === ok.id && r.dynamodb.NewImage.status?.S === 'completed'), 5000, 'the terminal record');
     const okRecords = records.filter((r) => r.dynamodb?.NewImage?.id?.S === ok.id);
-    expect(okRecords.map((r) => `${r.eventName} ${r.dynamodb?.NewImage?.status?.S}`)).toEqual(['INSERT pending', 'MODIFY queued', 'MODIFY running', 'MODIFY completed']);
+    // Status changes only: a slow machine may add a heartbeat (running -> running) while the task runs.
+    const changes = okRecords.filter((r) => r.eventName === 'INSERT' || r.dynamodb?.OldImage?.status?.S !== r.dynamodb?.NewImage?.status?.S);
+    expect(changes.map((r) => `${r.eventName} ${r.dynamodb?.NewImage?.status?.S}`)).toEqual(['INSERT pending', 'MODIFY queued', 'MODIFY running', 'MODIFY completed']);
     expect(okRecords.at(-1)?.dynamodb?.NewImage?.effectsDone).toEqual({ BOOL: true });
   });
 
-  it('all: claim, start and end, in order, from the local poller process code', async () => {
+  it('all: claim, start and end, each at the time its write recorded, from the local poller process code', async () => {
     const { sdk, consumerEnv } = await setUp('all');
     background.push(runLocalStatusEvents(consumerEnv, stop.signal, { idleMs: 100, discoverEveryMs: 1000 }));
     const ok = await sdk.schedule('ok', {});
     await waitForTask(env, ok.id, (t) => t.status === 'completed');
+    // A standard SQS queue behind the bus does not keep order: match by transition, order by the recorded times.
     const events = byTask(await receiveEvents(3), ok);
-    expect(events.map((e) => `${e.from}->${e.to}`)).toEqual(['pending->queued', 'queued->running', 'running->completed']);
-    expect(events.map((e) => e.eventId)).toEqual([`${ok.id}:1:queued`, `${ok.id}:1:running`, `${ok.id}:1:completed`]);
+    expect(events).toHaveLength(3);
+    const lifecycle = ['pending->queued', 'queued->running', 'running->completed'];
+    const byTransition = new Map(events.map((e) => [`${e.from}->${e.to}`, e]));
+    expect([...byTransition.keys()].sort()).toEqual([...lifecycle].sort());
+    expect(lifecycle.map((t) => byTransition.get(t)?.eventId)).toEqual([`${ok.id}:1:queued`, `${ok.id}:1:running`, `${ok.id}:1:completed`]);
+    const done = (await env.services.store.get(ok.id)) as TaskRecord;
+    expect(lifecycle.map((t) => byTransition.get(t)?.at)).toEqual([done.queuedAt, done.startedAt, done.endedAt]);
   });
 
   it('a failed publish is retried from its record: nothing is lost, and what was published before is not sent again', async () => {
