@@ -12,6 +12,7 @@ import type { ScaleInProtection } from './protection';
 import { parseDispatchMessage, type DispatchQueue, type QueueMessage } from './queue';
 import type { SandboxPool } from './sandbox/sandbox';
 import { receiveBatchSize, SlotPool } from './slots';
+import { sleep } from '../core/sleep';
 
 export interface RunnerDeps {
   readonly lifecycle: LifecycleDeps;
@@ -302,17 +303,4 @@ async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

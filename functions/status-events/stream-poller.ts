@@ -9,6 +9,7 @@ import {
   type _Record,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Logger } from 'pino';
+import { sleep } from '../../core/sleep';
 import type { StreamBatchResponse, StreamRecord } from './stream-record';
 
 /**
@@ -56,18 +57,6 @@ export function toStreamRecord(r: _Record): StreamRecord {
     },
   };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class StreamPoller {
   private readonly shards = new Map<string, ShardState>();

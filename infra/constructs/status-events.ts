@@ -1,15 +1,14 @@
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ITEM_TYPE_ATTRIBUTE, TASK_ITEM_TYPE } from '../../core/store/table-definition';
-import { REPO_ROOT } from '../config';
 import { acknowledge, acknowledgeWildcard } from '../nag';
+import { bundledFunction } from './bundled-function';
 import type { JobfleetCore } from './jobfleet-core';
 
 export interface StatusEventsProps {
@@ -51,10 +50,6 @@ export class StatusEvents extends Construct {
   constructor(scope: Construct, id: string, props: StatusEventsProps) {
     super(scope, id);
     const { core } = props;
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    this.logGroup.grantWrite(this.role);
-    core.statusBus.grantPublish(this.role);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -63,32 +58,17 @@ export class StatusEvents extends Construct {
     });
     acknowledge(this.deadLetterQueue, 'SQS3', 'This queue is itself the on-failure destination of the stream event source (it records failed batches); it needs no dead-letter queue of its own.');
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry ?? path.join(REPO_ROOT, 'functions/status-events/handler.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    const bundled = bundledFunction(this, 'Function', {
+      entry: props.entry ?? 'functions/status-events/handler.ts',
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       memorySize: props.memorySize ?? 256,
       timeout: Duration.seconds(30),
-      role: this.role,
-      logGroup: this.logGroup,
-      environment: {
-        JOBFLEET_EVENT_BUS: core.statusBus.bus.eventBusName,
-        JOBFLEET_STATUS_EVENTS: props.mode,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        // Bundle the AWS SDK too: the versions in package-lock.json, not whatever the runtime ships.
-        externalModules: [],
-      },
+      environment: { JOBFLEET_EVENT_BUS: core.statusBus.bus.eventBusName, JOBFLEET_STATUS_EVENTS: props.mode },
     });
+    this.function = bundled.fn;
+    this.role = bundled.role;
+    this.logGroup = bundled.logGroup;
+    core.statusBus.grantPublish(this.role);
 
     this.function.addEventSource(
       new DynamoEventSource(core.tasks.table, {

@@ -1,14 +1,12 @@
-import * as path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_FLEET, type FleetConfig } from '../../core/config/fleet';
-import { REPO_ROOT } from '../config';
+import { bundledFunction } from './bundled-function';
 import type { JobfleetCore } from './jobfleet-core';
 
 export interface TickerProps {
@@ -48,44 +46,28 @@ export class Ticker extends Construct {
     const timeout = props.timeout ?? Duration.seconds(70);
     const reserved = props.reservedConcurrency ?? 2;
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    // An explicit role instead of AWSLambdaBasicExecutionRole: logs go to this log group only.
-    // Metrics need no permission: they are embedded metric format lines in the log.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    this.logGroup.grantWrite(this.role);
-    core.tasks.grantWorker(this.role);
-    core.queues.grantDispatch(this.role);
-
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry ?? path.join(REPO_ROOT, 'functions/ticker/handler.ts'),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    const bundled = bundledFunction(this, 'Function', {
+      entry: props.entry ?? 'functions/ticker/handler.ts',
+      ...(props.logRetention ? { logRetention: props.logRetention } : {}),
       memorySize: props.memorySize ?? 256,
       timeout,
-      ...(reserved > 0 ? { reservedConcurrentExecutions: reserved } : {}),
-      // A missed minute is covered by the next invocation; a retry would only overlap it.
-      retryAttempts: 0,
-      role: this.role,
-      logGroup: this.logGroup,
       environment: {
         ...core.runtimeEnvironment,
         JOBFLEET_TICK_INTERVAL_MS: String(props.tickIntervalMs ?? 1000),
         JOBFLEET_FLEET: JSON.stringify({ classes: (props.fleet ?? DEFAULT_FLEET).classes }),
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        // Bundle the AWS SDK too: the versions in package-lock.json, not whatever the runtime ships.
-        externalModules: [],
+      extra: {
+        ...(reserved > 0 ? { reservedConcurrentExecutions: reserved } : {}),
+        // A missed minute is covered by the next invocation; a retry would only overlap it.
+        retryAttempts: 0,
       },
     });
+    this.function = bundled.fn;
+    this.role = bundled.role;
+    this.logGroup = bundled.logGroup;
+    // Metrics need no permission: they are embedded metric format lines in the log.
+    core.tasks.grantWorker(this.role);
+    core.queues.grantDispatch(this.role);
 
     this.rule = new events.Rule(this, 'EveryMinute', {
       schedule: props.schedule ?? events.Schedule.rate(Duration.minutes(1)),
