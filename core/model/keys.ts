@@ -42,7 +42,9 @@ export function parseTaskId(id: string): { readonly stem: string; readonly job: 
   return dot > 0 && JOB_NAME.test(job) ? { stem: id.slice(0, dot), job } : undefined;
 }
 
-export const taskPk = (job: string, stem: string) => `tasks#${job}#${shardOf(stem, TASK_SHARDS)}`;
+/** One of a job's task partitions; a task's is chosen by its stem. */
+export const tasksPk = (job: string, shard: number) => `tasks#${job}#${shard}`;
+export const taskPk = (job: string, stem: string) => tasksPk(job, shardOf(stem, TASK_SHARDS));
 
 /** The item key of a task. An id that is not a task id gets a key no task is stored under. */
 export function taskKey(id: string): { pk: string; sk: string } {

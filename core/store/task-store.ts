@@ -11,7 +11,7 @@ import {
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ClaimConflictError, TaskNotFoundError } from '../errors';
-import { CHECK_AT, INDEX, TASK_SHARDS, afterPk, idOfSk, idemKey, newToken, parseTaskId, schedPk, taskIdOf, taskKey, timeOfSk, timeUpperBound } from '../model/keys';
+import { CHECK_AT, INDEX, TASK_SHARDS, afterPk, idOfSk, idemKey, newToken, parseTaskId, schedPk, taskIdOf, taskKey, tasksPk, timeOfSk, timeUpperBound } from '../model/keys';
 import type { TaskRecord, TaskStatus } from '../model/task';
 import { dueKeys, newTaskItem, recordOf, type Item, type Placement } from './task-item';
 import { buildExpressions, type Change, type Guard } from './update-expression';
@@ -337,7 +337,7 @@ export class TaskStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: beforeStem !== undefined ? 'pk = :pk AND sk < :before' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `tasks#${job}#${s.shard}`, ...(beforeStem !== undefined ? { ':before': taskIdOf(beforeStem, job) } : {}) },
+          ExpressionAttributeValues: { ':pk': tasksPk(job, s.shard), ...(beforeStem !== undefined ? { ':before': taskIdOf(beforeStem, job) } : {}) },
           ScanIndexForward: false,
           ExclusiveStartKey: s.next,
           Limit: chunk,
