@@ -1,13 +1,6 @@
-/** setTimeout as a promise that resolves early (not rejects) when the signal aborts: loops stop on time without an exception. */
+import { systemClock } from './clock';
+
+/** The wall clock's sleep: resolves early (not rejects) when the signal aborts, so loops stop on time without an exception. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+  return systemClock.sleep(ms, signal);
 }
