@@ -354,7 +354,7 @@ export class TaskExecution {
         if (err instanceof ClaimConflictError) {
           const current = await lifecycle.store.get(this.task.id).catch(() => undefined);
           if (attempt > 1 && current && current.token === this.task.token && isTerminal(current.status)) {
-            if (!current.effectsDone) await runFollowUp(lifecycle, current, now(), nextRunAt).catch((e) => this.log.error({ err: e }, 'follow-up failed; the reaper will redo it'));
+            if (!current.effectsDone) await runFollowUp(lifecycle, current, now()).catch((e) => this.log.error({ err: e }, 'follow-up failed; the reaper will redo it'));
             return 'recorded';
           }
           this.log.warn({ status: current?.status }, 'the task changed under this runner before its outcome was written; nothing recorded');
