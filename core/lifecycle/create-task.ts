@@ -1,3 +1,4 @@
+import { systemClock } from '../clock';
 import { ValidationError } from '../errors';
 import { isTerminal, type TaskError, type TaskRecord } from '../model/task';
 import { PutConflict, type PutOptions } from '../store/task-store';
@@ -57,7 +58,7 @@ export async function createTask(deps: LifecycleDeps, task: TaskRecord, now: () 
       }
     }
     predecessor = undefined;
-    await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    await (deps.clock ?? systemClock).sleep(20 * (attempt + 1));
   }
   throw new ValidationError(options.idem ? 'options.idempotencyKey' : 'options.startAfter', 'could not write the task after repeated conflicting writes; retry the call');
 }

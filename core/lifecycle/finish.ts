@@ -1,3 +1,4 @@
+import type { Clock } from '../clock';
 import { ClaimConflictError } from '../errors';
 import { buildOccurrence } from '../model/occurrence';
 import { occurrencesToCreate } from '../model/schedule';
@@ -16,6 +17,8 @@ export interface LifecycleDeps {
   readonly graceMs: number;
   /** Cap on occurrences created at once when a schedule catches up on missed runs. */
   readonly maxCatchUp?: number;
+  /** Waits between retried writes. @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface FinishRequest {
