@@ -67,7 +67,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   const runner = new Runner(
     {
       lifecycle: services,
-      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds),
+      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds, runtime.awsRequestTimeoutMs),
       files: options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket }),
       jobs,
       // Scripts see the environment the runner was configured from (bucket, endpoint, region...).
