@@ -11,6 +11,7 @@ describe('Heartbeat', () => {
     const hb = new Heartbeat({
       intervalMs: 1000,
       progressIntervalMs: 300,
+      leaseMs: 3000,
       beat: async (progress) => {
         beats.push({ at: Date.now(), ...(progress ? { progress } : {}) });
         return { cancelRequested: false };
