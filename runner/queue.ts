@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULT_AWS_REQUEST_TIMEOUT_MS, longPollRequestTimeoutMs } from '../core/store/aws-clients';
 
 export { parseDispatchMessage, type DispatchMessage, type ParsedMessage } from '../core/protocol/dispatch-message';
 
@@ -23,12 +24,14 @@ export class SqsDispatchQueue implements DispatchQueue {
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
     private readonly waitTimeSeconds: number,
+    /** The client's request timeout; a long poll gets its wait time on top, or every empty poll would time out. */
+    private readonly requestTimeoutMs = DEFAULT_AWS_REQUEST_TIMEOUT_MS,
   ) {}
 
   async receive(max: number, signal?: AbortSignal): Promise<QueueMessage[]> {
     const res = await this.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: max, WaitTimeSeconds: this.waitTimeSeconds, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
-      { abortSignal: signal },
+      { abortSignal: signal, requestTimeout: longPollRequestTimeoutMs(this.waitTimeSeconds, this.requestTimeoutMs) },
     );
     return (res.Messages ?? []).map((m) => ({
       id: m.MessageId ?? '',
