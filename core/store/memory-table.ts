@@ -50,6 +50,7 @@ export class MemoryTable implements Table {
   /** Where each item currently sits in each index (index name -> table key -> index pk/sk). */
   private readonly placed = new Map<string, Map<string, { pk: string; sk: string }>>();
   private readonly lastVisible = new Map<string, number>();
+  /** Index changes not visible yet: a min-heap by (visibleAt, seq). Per item, visibleAt never decreases, so each item's changes apply in write order. */
   private pending: PendingIndexChange[] = [];
   private seq = 0;
   /** Writes that succeeded, and conditional writes that lost (for the simulation's statistics). */
@@ -132,7 +133,8 @@ export class MemoryTable implements Table {
       if (!inRange(entry.sk)) continue;
       if (after && (ascending ? compareEntry(entry, after) <= 0 : compareEntry(entry, after) >= 0)) continue;
       if (request.limit !== undefined && items.length >= request.limit) break;
-      items.push(copy(entry.item));
+      // Index projections hold only keys and scalar attributes: a shallow copy is a full one.
+      items.push(request.index === undefined ? copy(entry.item) : { ...entry.item });
       last = entry;
     }
     // Like DynamoDB, a page that reached its limit says more may follow, even when none does.
@@ -179,18 +181,16 @@ export class MemoryTable implements Table {
       const pk = item?.[index.partitionKey];
       const sk = item?.[index.sortKey];
       const projection = typeof pk === 'string' && typeof sk === 'string' ? { pk, sk, item: project(item as Item, index) } : undefined;
-      this.pending.push({ visibleAt, seq: this.seq++, index, tableKey, projection });
+      heapPush(this.pending, { visibleAt, seq: this.seq++, index, tableKey, projection });
     }
     this.lastVisible.set(tableKey, visibleAt);
     if (visibleAt <= now) this.propagate(now);
   }
 
-  /** Applies the index changes whose time has come, in the order they were written. */
+  /** Applies the index changes whose time has come. */
   private propagate(now: number): void {
-    if (this.pending.length === 0 || this.pending.every((p) => p.visibleAt > now)) return;
-    const due = this.pending.filter((p) => p.visibleAt <= now).sort((a, b) => a.seq - b.seq);
-    this.pending = this.pending.filter((p) => p.visibleAt > now);
-    for (const change of due) {
+    while (this.pending.length > 0 && (this.pending[0] as PendingIndexChange).visibleAt <= now) {
+      const change = heapPop(this.pending) as PendingIndexChange;
       const placed = this.placed.get(change.index.name) as Map<string, { pk: string; sk: string }>;
       const data = this.indexData.get(change.index.name) as Map<string, IndexEntry[]>;
       const was = placed.get(change.tableKey);
@@ -360,4 +360,38 @@ function copyValue(value: unknown, depth: number, path: string): unknown {
     if (c !== undefined) out[k] = c;
   }
   return out;
+}
+
+const earlier = (a: PendingIndexChange, b: PendingIndexChange): boolean => a.visibleAt < b.visibleAt || (a.visibleAt === b.visibleAt && a.seq < b.seq);
+
+function heapPush(h: PendingIndexChange[], e: PendingIndexChange): void {
+  h.push(e);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (earlier(h[p] as PendingIndexChange, e)) break;
+    h[i] = h[p] as PendingIndexChange;
+    i = p;
+  }
+  h[i] = e;
+}
+
+function heapPop(h: PendingIndexChange[]): PendingIndexChange | undefined {
+  const top = h[0];
+  const last = h.pop() as PendingIndexChange;
+  if (h.length === 0 || top === undefined) return top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    let best = last;
+    if (l < h.length && earlier(h[l] as PendingIndexChange, best)) (m = l), (best = h[l] as PendingIndexChange);
+    if (r < h.length && earlier(h[r] as PendingIndexChange, best)) m = r;
+    if (m === i) break;
+    h[i] = h[m] as PendingIndexChange;
+    i = m;
+  }
+  h[i] = last;
+  return top;
 }

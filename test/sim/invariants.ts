@@ -43,6 +43,8 @@ export interface InvariantInput {
   readonly runners: readonly SimProcess[];
   readonly maxSkewMs: number;
   readonly timeoutGraceMs: number;
+  /** Tasks a user rescheduled (they may run after their predecessor failed). */
+  readonly rescheduled: ReadonlySet<string>;
 }
 
 export function checkInvariants(input: InvariantInput): Violation[] {
@@ -89,7 +91,8 @@ function oneTerminalState({ table }: InvariantInput): Violation[] {
  * Follow-up work happened once in effect: concurrency counters are back to zero, idempotency
  * outcomes match their task, and each dependent was released or failed as its predecessor ended.
  */
-function followUpOnce({ table, executions }: InvariantInput): Violation[] {
+function followUpOnce(input: InvariantInput): Violation[] {
+  const { table, executions } = input;
   const out: Violation[] = [];
   const ran = new Set(executions.all.map((e) => e.taskId));
   for (const item of table.allItems()) {
@@ -105,8 +108,12 @@ function followUpOnce({ table, executions }: InvariantInput): Violation[] {
       const dependent = item as unknown as TaskRecord;
       const predecessor = table.peek(taskKey(dependent.startAfter as string)) as TaskRecord | undefined;
       const depFailed = dependent.error?.reason === 'dependency-failed';
-      if (predecessor?.status === 'completed' && depFailed) out.push({ invariant: 'follow-up-once', message: `task ${dependent.id} failed as dependency-failed although ${predecessor.id} completed` });
-      if (predecessor && isEnded(predecessor.status) && predecessor.status !== 'completed' && ran.has(dependent.id)) {
+      // Failed while the predecessor had failed for good, which a user then rescheduled: settled correctly at the time.
+      const beforeReschedule = dependent.endedAt !== undefined && predecessor?.startedAt !== undefined && dependent.endedAt <= predecessor.startedAt;
+      if (predecessor?.status === 'completed' && depFailed && !beforeReschedule) out.push({ invariant: 'follow-up-once', message: `task ${dependent.id} failed as dependency-failed although ${predecessor.id} completed` });
+      // A user may reschedule a task that failed as dependency-failed: then it runs on purpose.
+      const rescheduled = input.rescheduled.has(dependent.id);
+      if (predecessor && isEnded(predecessor.status) && predecessor.status !== 'completed' && ran.has(dependent.id) && !rescheduled) {
         out.push({ invariant: 'follow-up-once', message: `task ${dependent.id} ran although its predecessor ${predecessor.id} ended ${predecessor.status}` });
       }
     }

@@ -61,7 +61,7 @@ export const SIM = {
   maxSkewMs: 150,
   cancelGraceMs: 600,
   timeoutGraceMs: 400,
-  tickIntervalMs: 500,
+  tickIntervalMs: 1000,
 } as const;
 
 export const SIM_FLEET: FleetConfig = {
@@ -321,7 +321,7 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
   world.at(world.now + 100, tidyLoop);
   await world.runUntil(() => tidied && quiet, settleUntil);
 
-  violations.push(...checkInvariants({ table, executions, summaries, runners: runners.map((r) => r.proc), maxSkewMs: SIM.maxSkewMs, timeoutGraceMs: SIM.timeoutGraceMs }));
+  violations.push(...checkInvariants({ table, executions, summaries, runners: runners.map((r) => r.proc), maxSkewMs: SIM.maxSkewMs, timeoutGraceMs: SIM.timeoutGraceMs, rescheduled: workload.rescheduled }));
   let lifecycles = 0;
   for (const item of table.allItems()) if (item.type === 'task' && isEnded(item) && item.effectsDone) lifecycles++;
   return {
@@ -344,6 +344,7 @@ const isEnded = (item: Record<string, unknown>) => item.status === 'completed' |
  */
 class Workload {
   created = 0;
+  readonly rescheduled = new Set<string>();
   private readonly ids: string[] = [];
   private schedules = 0;
   private idemKeys: { key: string; job: string; args: unknown }[] = [];
@@ -379,7 +380,10 @@ class Workload {
     }
     if (r < 0.06 && this.ids.length > 0) {
       const task = await client.get(rng.pick(this.ids));
-      if (task.status === 'failed' && task.effectsDone && !task.scheduleId) await client.reschedule(task.id);
+      if (task.status === 'failed' && task.effectsDone && !task.scheduleId) {
+        this.rescheduled.add(task.id);
+        await client.reschedule(task.id);
+      }
       return;
     }
     if (r < 0.08 && this.schedules < 3) {
