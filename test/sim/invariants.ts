@@ -154,10 +154,20 @@ function timeLimit({ executions, summaries, runners, timeoutGraceMs }: Invariant
   }
   for (const s of summaries) {
     if (s.reason !== 'timeout') continue;
-    const e = [...byAttempt.values()].find((x) => x.taskId === s.taskId && x.attempt === s.attempt && x.runner === s.runner.replace(/\.\d+$/, ''));
-    if (e?.end === 'done' && e.endedAt !== undefined && e.endedAt - e.startedAt <= e.maxExecutionMs) {
-      out.push({ invariant: 'time-limit', message: `task ${s.taskId} attempt ${s.attempt}: its script finished in ${e.endedAt - e.startedAt} ms, within its ${e.maxExecutionMs} ms limit, but was recorded as a timeout` });
+    const e = byAttempt.get(`${s.taskId}#${s.attempt}#${tokenOf(executions, s)}`);
+    if (!e || e.endedAt === undefined) continue;
+    const own = e.endedAt - e.startedAt;
+    if (e.end === 'done' && own <= e.maxExecutionMs) {
+      out.push({ invariant: 'time-limit', message: `task ${s.taskId} attempt ${s.attempt}: its script finished in ${own} ms, within its ${e.maxExecutionMs} ms limit, but was recorded as a timeout` });
+    } else if (own < e.maxExecutionMs - SLACK_MS) {
+      out.push({ invariant: 'time-limit', message: `task ${s.taskId} attempt ${s.attempt}: recorded as a timeout, but its script was stopped after ${own} ms of its own ${e.maxExecutionMs} ms` });
     }
   }
   return out;
+}
+
+/** The token of the execution a runner's summary is about (its runner ran that attempt). */
+function tokenOf(executions: Executions, s: TaskSummary & { runner: string }): string | undefined {
+  const runner = s.runner.replace(/\.\d+$/, '');
+  return executions.all.find((x) => x.taskId === s.taskId && x.attempt === s.attempt && x.runner === runner)?.token;
 }
