@@ -65,6 +65,7 @@ export interface TaskSummary {
  */
 export class TaskExecution {
   private stopReason?: StopReason;
+  private killAt?: number;
   private sandbox?: TaskSandbox;
   private killTimer?: Timer;
   private readonly stopSignal = new AbortController();
@@ -100,6 +101,8 @@ export class TaskExecution {
   stop(reason: StopReason): void {
     if (this.stopReason && reason !== 'lost') {
       if (reason === 'shutdown') this.sandbox?.kill();
+      // The time limit is hard: a script in its cancel grace is still killed by the timeout's.
+      if (reason === 'timeout') this.killWithin(this.deps.config.timeoutGraceMs);
       return;
     }
     if (this.stopReason === 'lost') return;
@@ -113,8 +116,18 @@ export class TaskExecution {
       return;
     }
     sandbox.abort(reason);
-    const grace = reason === 'cancel' ? this.deps.config.cancelGraceMs : this.deps.config.timeoutGraceMs;
-    this.killTimer = this.clock.setTimer(grace, () => sandbox.kill());
+    this.killWithin(reason === 'cancel' ? this.deps.config.cancelGraceMs : this.deps.config.timeoutGraceMs);
+  }
+
+  /** Kills the sandbox `ms` from now, unless a kill is already due sooner. */
+  private killWithin(ms: number): void {
+    const sandbox = this.sandbox;
+    if (!sandbox) return;
+    const at = this.clock.now() + ms;
+    if (this.killAt !== undefined && this.killAt <= at) return;
+    this.killTimer?.cancel();
+    this.killAt = at;
+    this.killTimer = this.clock.setTimer(ms, () => sandbox.kill());
   }
 
   async run(): Promise<TaskSummary> {

@@ -39,6 +39,8 @@ export function decideOutcome(input: OutcomeInput): TerminalOutcome | undefined 
   const { report, stopReason } = input;
   if (stopReason === 'lost') return undefined;
   if (report.deadlinePassed) return undefined;
+  // A user's cancel stands even when the script also ran out of time: a timeout would be retried.
+  if (stopReason === 'cancel' && !report.done) return cancelled(report);
   if (ranOutOfTime(report, input.maxExecutionMs, stopReason === 'timeout')) {
     return { status: 'failed', error: { reason: 'timeout', message: `the task ran past its max execution time of ${input.maxExecutionMs} ms and was killed` } };
   }
@@ -52,11 +54,6 @@ export function decideOutcome(input: OutcomeInput): TerminalOutcome | undefined 
   const killedByUs = report.signal === 'SIGKILL' && stopReason !== undefined;
   if (stopReason === 'shutdown' && killedByUs) return { status: 'failed', error: { reason: 'runner-lost', message: 'runner shut down' } };
   const ending = endingOf(report);
-  if (stopReason === 'cancel') {
-    if (ending.status === 'completed') return ending;
-    const what = killedByUs ? 'it did not stop within the grace period and was killed' : ending.status === 'failed' ? `it ended: ${ending.error.message}` : 'it stopped';
-    return { status: 'cancelled', error: { reason: 'cancelled', message: `cancelled on request; ${what}`, ...(ending.status === 'failed' && ending.error.stack ? { stack: ending.error.stack } : {}) } };
-  }
   if (stopReason === 'shutdown' && ending.status === 'failed' && report.failed?.aborted) return { status: 'failed', error: { reason: 'runner-lost', message: 'runner shut down' } };
   return ending.status === 'completed' ? completed() : ending;
 }
@@ -84,4 +81,13 @@ function endingOf(report: SandboxReport): TerminalOutcome {
   if (exit.kind === 'completed') return { status: 'completed' };
   if (exit.kind === 'cancelled') return { status: 'cancelled', error: { reason: 'cancelled', message: 'the job cancelled itself (exit code 100)', exitCode: 100 } };
   return { status: 'failed', error: { reason: exit.reason, message: exit.message, ...(exit.exitCode !== undefined ? { exitCode: exit.exitCode } : {}) } };
+}
+
+/** The ending of a script stopped on a cancel request. */
+function cancelled(report: SandboxReport): TerminalOutcome {
+  const ending = endingOf(report);
+  if (ending.status === 'completed') return ending;
+  const killed = report.signal === 'SIGKILL';
+  const what = killed ? 'it did not stop within the grace period and was killed' : ending.status === 'failed' ? `it ended: ${ending.error.message}` : 'it stopped';
+  return { status: 'cancelled', error: { reason: 'cancelled', message: `cancelled on request; ${what}`, ...(ending.status === 'failed' && ending.error.stack ? { stack: ending.error.stack } : {}) } };
 }
