@@ -209,8 +209,9 @@ export class TaskExecution {
           scriptTimer.cancel();
           this.killTimer?.cancel();
           this.inSandbox = false;
-          if (report.deadlinePassed && this.stopReason !== 'lost') {
-            // It ended itself at its lease deadline: this runner could not renew in time (frozen or starved).
+          // It ended itself at its lease deadline (it says so, or it died unfinished past the fence
+          // while this runner could not act: a frozen runner wakes to both at once).
+          if (this.stopReason !== 'lost' && (report.deadlinePassed || (!report.done && fence.isPastStop()))) {
             this.log.warn('the sandbox ended itself at its lease deadline (this runner was frozen or could not renew): nothing is recorded');
             this.stop('lost');
           }
