@@ -276,7 +276,7 @@ export class TaskExecution {
       const finishStarted = now();
       if (outcome && this.stopReason !== 'lost') {
         this.recording = true;
-        recorded = (await this.finish(outcome, logS3Key, report?.nextRun?.at)) !== 'lost';
+        recorded = (await this.finish(outcome, logS3Key, nextRunOf(report, task))) !== 'lost';
       }
       const finishMs = now() - finishStarted;
       fence.stop();
@@ -393,7 +393,7 @@ export class TaskExecution {
    * If an earlier try's terminal write landed but its follow-up failed, the retry sees the
    * terminal record (same token) and completes the idempotent follow-up only.
    */
-  private async finish(outcome: TerminalOutcome, logS3Key: string | undefined, nextRunAt: number | undefined): Promise<'recorded' | 'lost' | 'gave-up'> {
+  private async finish(outcome: TerminalOutcome, logS3Key: string | undefined, nextRunAt: number | null | undefined): Promise<'recorded' | 'lost' | 'gave-up'> {
     const { lifecycle } = this.deps;
     const now = () => this.clock.now();
     const request = { task: this.task, outcome, ...(logS3Key ? { logS3Key } : {}), ...(nextRunAt !== undefined ? { nextRunAt } : {}) };
@@ -406,7 +406,7 @@ export class TaskExecution {
         if (err instanceof ClaimConflictError) {
           const current = await lifecycle.store.get(this.task.id).catch(() => undefined);
           if (attempt > 1 && current && current.token === this.task.token && isTerminal(current.status)) {
-            if (!current.effectsDone) await runFollowUp(lifecycle, current, now(), nextRunAt).catch((e) => this.log.error({ err: e }, 'follow-up failed; the reaper will redo it'));
+            if (!current.effectsDone) await runFollowUp(lifecycle, current, now()).catch((e) => this.log.error({ err: e }, 'follow-up failed; the reaper will redo it'));
             return 'recorded';
           }
           this.log.warn({ status: current?.status }, 'the task changed under this runner before its outcome was written; nothing recorded');
@@ -423,4 +423,14 @@ export class TaskExecution {
     }
     return 'gave-up';
   }
+}
+
+/**
+ * A computed schedule's next date as the module gave it: its date, or null when it gave none, threw,
+ * or has no `nextRun` (the child asks before the script starts, so a started script means it was
+ * asked). Undefined when the module was never asked: whoever does the follow-up asks it again.
+ */
+function nextRunOf(report: SandboxReport | undefined, task: TaskRecord): number | null | undefined {
+  if (report?.nextRun) return report.nextRun.at ?? null;
+  return report?.startedAt !== undefined && task.scheduleId !== undefined ? null : undefined;
 }
