@@ -117,7 +117,8 @@ export async function startRunner(env: TestEnvironment, overrides: Record<string
   const waiters = new Map<string, (s: TaskSummary) => void>();
   const app = await createRunnerApp({
     env: testRunnerEnv(env, { RUNNER_ID: 'test-runner', RUNNER_WORK_DIR: workDir, ...overrides }),
-    services: env.services,
+    // The runner's lease comes from its services' config: the same test lease as the env's variables.
+    services: { ...env.services, config: { ...env.services.config, leaseMs: Math.max(env.config.leaseMs, RUNNER_TEST_LEASE_MS) } },
     catalogue: fixtures,
     logger,
     onTaskEnd: (s) => {
