@@ -28,6 +28,9 @@ export interface ExecutionDeps {
   readonly clock?: Clock;
 }
 
+/** Booting the sandbox and loading the job module may take this long on top of the max execution time. */
+export const MODULE_LOAD_ALLOWANCE_MS = 60_000;
+
 /** How one task went, for the runner's log line, tests and the bench. Times are epoch ms. */
 export interface TaskSummary {
   readonly taskId: string;
@@ -200,9 +203,9 @@ export class TaskExecution {
             this.stop('timeout');
           };
           // The time limit is the script's own (invariant 8): it starts when the module has loaded
-          // (`started`). Until then the same limit bounds the boot and load, so a module that
+          // (`started`). Booting and loading do not count, but are bounded too, so a module that
           // never loads cannot hold the task for ever.
-          scriptTimer = clock.setTimer(task.maxExecutionMs, timeUp('before the job module loaded'));
+          scriptTimer = clock.setTimer(task.maxExecutionMs + MODULE_LOAD_ALLOWANCE_MS, timeUp('before the job module even loaded'));
           handedAt = now();
           sandbox.setDeadline(fence.sandboxDeadlineMs());
           report = await sandbox.run(this.request(workspace), {
@@ -219,8 +222,9 @@ export class TaskExecution {
           scriptTimer.cancel();
           this.killTimer?.cancel();
           this.inSandbox = false;
-          if (report.deadlinePassed && this.stopReason !== 'lost') {
-            // It ended itself at its lease deadline: this runner could not renew in time (frozen or starved).
+          // It ended itself at its lease deadline (it says so, or it died unfinished past the fence
+          // while this runner could not act: a frozen runner wakes to both at once).
+          if (this.stopReason !== 'lost' && (report.deadlinePassed || (!report.done && fence.isPastStop()))) {
             this.log.warn('the sandbox ended itself at its lease deadline (this runner was frozen or could not renew): nothing is recorded');
             this.stop('lost');
           }

@@ -41,6 +41,11 @@ export class LeaseFence {
     return this.expired;
   }
 
+  /** True once the stop time of the lease as proven has passed (whether or not the timer has fired yet). */
+  isPastStop(): boolean {
+    return this.expired || this.clock.now() >= fenceTimes(this.until, this.options.marginMs).stopAt;
+  }
+
   /** When the script's sandbox must end itself, as a duration from now (never negative). */
   sandboxDeadlineMs(): number {
     return Math.max(0, fenceTimes(this.until, this.options.marginMs).sandboxDeadlineAt - this.clock.now());

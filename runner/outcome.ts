@@ -59,14 +59,16 @@ export function decideOutcome(input: OutcomeInput): TerminalOutcome | undefined 
 }
 
 /**
- * Whether the script did not end within `maxExecutionMs` of its own start. Its end is what it
+ * Whether the script did not end within `maxExecutionMs` of its own start, or ended on the abort
+ * that the runner's timeout sent it (it stopped because its time was up). Its end is what it
  * reported (done, failed) or, for a plain exit, when the runner saw the process go. Without a
  * start (the module never loaded) only the runner's timer can tell.
  */
 export function ranOutOfTime(report: SandboxReport, maxExecutionMs: number, timerFired: boolean): boolean {
   if (report.startedAt === undefined) return timerFired;
   const endedAt = report.done?.at ?? report.failed?.at ?? report.exitedAt;
-  return endedAt - report.startedAt > maxExecutionMs;
+  if (endedAt - report.startedAt > maxExecutionMs) return true;
+  return timerFired && !report.done && report.failed?.aborted === true;
 }
 
 /** The script's own ending, ignoring why the runner may have stopped it. */

@@ -87,10 +87,55 @@ const abortError = (reason: AbortReason): Error => {
  * task's log, a `deadline-passed` message the runner reads when it wakes, then the whole tree.
  */
 let deadline: NodeJS.Timeout | undefined;
+let deadlinesSeen = 0;
+let deadlineWatchdog: Worker | undefined;
+const monotonicMs = (): number => Number(process.hrtime.bigint() / 1_000_000n);
+const DEADLINE_LINE = 'lease deadline passed without renewal: the sandbox ends itself, before the reaper can start a retry';
+
+/**
+ * The timer below needs this event loop; a script blocking it (synchronous work) while its runner
+ * is frozen would outlive the lease. So from the first renewal on (short tasks never pay for the
+ * thread) a tiny thread holds the latest deadline too. It cannot receive extensions while the
+ * script blocks, so it acts only when the runner cannot: the runner is stopped (SIGSTOP) or gone.
+ * A runner that runs stops a blocked script itself (SIGKILL) when it cannot prove the lease.
+ */
+function startDeadlineWatchdog(): Worker {
+  const code = `
+    const { workerData, parentPort } = require('node:worker_threads');
+    const { existsSync, readFileSync, writeSync } = require('node:fs');
+    let deadlineAt = Infinity;
+    parentPort.on('message', (m) => { deadlineAt = m.deadlineAt; });
+    const nowMs = () => Number(process.hrtime.bigint() / 1000000n);
+    const procfs = existsSync('/proc/self/stat');
+    const runnerCannotAct = () => {
+      if (process.ppid !== workerData.parent) return true;
+      if (!procfs) return false;
+      try {
+        const stat = readFileSync('/proc/' + workerData.parent + '/stat', 'utf8');
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        return state === 'T' || state === 't';
+      } catch {
+        return true;
+      }
+    };
+    setInterval(() => {
+      if (nowMs() < deadlineAt || !runnerCannotAct()) return;
+      try { writeSync(1, workerData.line); } catch {}
+      try { process.kill(-workerData.group, 'SIGKILL'); } catch { process.kill(workerData.group, 'SIGKILL'); }
+    }, 50);`;
+  const line = `${JSON.stringify({ level: 50, time: Date.now(), msg: DEADLINE_LINE, deadlinePassed: true, blocked: true })}\n`;
+  const worker = new Worker(code, { eval: true, workerData: { parent: process.ppid, group: process.pid, line } });
+  worker.unref();
+  return worker;
+}
+
 function setDeadline(remainingMs: number): void {
   if (deadline) clearTimeout(deadline);
+  deadlinesSeen++;
+  if (deadlinesSeen > 1) deadlineWatchdog ??= startDeadlineWatchdog();
+  deadlineWatchdog?.postMessage({ deadlineAt: monotonicMs() + Math.max(0, remainingMs) });
   deadline = setTimeout(() => {
-    const line = { level: 50, time: Date.now(), msg: 'lease deadline passed without renewal: the sandbox ends itself, before the reaper can start a retry', deadlinePassed: true };
+    const line = { level: 50, time: Date.now(), msg: DEADLINE_LINE, deadlinePassed: true };
     process.stdout.write(`${JSON.stringify(line)}\n`);
     void send({ type: 'deadline-passed', at: preciseNow() }).finally(killTree);
     // The channel may be full or gone: do not wait for it longer than a moment.

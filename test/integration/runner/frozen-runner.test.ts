@@ -34,7 +34,7 @@ describe('runner: frozen (SIGSTOP) past its lease', () => {
   let ticker: TickerProcess;
 
   beforeEach(async () => {
-    // Lease 1.5 s, grace 0.5 s (the test environment's): the reaper may fail the task 2 s after the last renewal.
+    // Lease 4.5 s (RUNNER_TEST_LEASE_MS), grace 0.5 s: the reaper may fail the task 5 s after the last renewal.
     env = await createTestEnvironment('runner-frozen');
     ticker = createTickerFromEnv({ ...testRunnerEnv(env), JOBFLEET_METRICS: 'off', JOBFLEET_TICK_INTERVAL_MS: '200' }, { logger: pino({ level: 'silent' }) });
   });
@@ -100,5 +100,25 @@ describe('runner: frozen (SIGSTOP) past its lease', () => {
     const current = await env.services.store.mustGet(queued.id);
     expect(current.status).toBe('completed');
     expect(current.attempt).toBe(2);
+  });
+
+  it('a script blocking its event loop ends too, by its deadline thread, while its runner is frozen', async () => {
+    procA = spawnRunner(env, { RUNNER_ID: 'runner-a' });
+    // Asynchronous for 4 s (past the first renewal, which starts the deadline thread), then synchronous for two minutes.
+    const queued = await enqueue(env, 'busy-loop', { ms: 120_000, afterMs: 4000 });
+    const blocking = await waitForTask(env, queued.id, (t) => t.status === 'running' && /blocking/.test(t.progress?.message ?? ''), 60_000);
+    const pid = pidOf(blocking) as number;
+    expect(alive(pid)).toBe(true);
+
+    procA.child.kill('SIGSTOP');
+    // The lease as the frozen runner left it (a beat in flight may still land: read it once that is settled).
+    await waitUntil(async () => ((await env.services.store.mustGet(queued.id)).leaseUntil ?? 0) < Date.now(), 30_000, 'the lease to end');
+    const { leaseUntil } = await env.services.store.mustGet(queued.id);
+    await waitUntil(() => !alive(pid), 30_000, 'the blocked script to end itself');
+    const diedBy = Date.now();
+    // Dead before the reaper may fail the task (lease + grace) and a retry start: the check is
+    // conservative, as diedBy is when the test saw it gone.
+    expect(diedBy).toBeLessThan((leaseUntil as number) + env.config.graceMs);
+    procA.child.kill('SIGCONT');
   });
 });

@@ -79,6 +79,13 @@ export interface TestRunner {
   stop(): Promise<void>;
 }
 
+/**
+ * The runners' lease in tests. A runner stops a script whose lease it cannot prove within
+ * lease − margin (self-fencing), and on a loaded 2-core machine the emulator can take more than a
+ * second to answer a heartbeat: the test environment's 1.5 s lease would fence healthy runners.
+ */
+export const RUNNER_TEST_LEASE_MS = 4500;
+
 /** Runner settings for tests: short waits everywhere. */
 export function testRunnerEnv(env: TestEnvironment, overrides: Record<string, string> = {}): Record<string, string | undefined> {
   return {
@@ -87,7 +94,7 @@ export function testRunnerEnv(env: TestEnvironment, overrides: Record<string, st
     JOBFLEET_BUCKET: env.config.bucket,
     JOBFLEET_QUEUES: JSON.stringify(env.config.queueUrls),
     JOBFLEET_SHARDS: String(env.config.shards),
-    JOBFLEET_LEASE_MS: String(env.config.leaseMs),
+    JOBFLEET_LEASE_MS: String(Math.max(env.config.leaseMs, RUNNER_TEST_LEASE_MS)),
     JOBFLEET_GRACE_MS: String(env.config.graceMs),
     JOBFLEET_DISPATCH_WINDOW_MS: String(env.config.dispatchWindowMs),
     RUNNER_CLASS: 'small',
@@ -110,7 +117,8 @@ export async function startRunner(env: TestEnvironment, overrides: Record<string
   const waiters = new Map<string, (s: TaskSummary) => void>();
   const app = await createRunnerApp({
     env: testRunnerEnv(env, { RUNNER_ID: 'test-runner', RUNNER_WORK_DIR: workDir, ...overrides }),
-    services: env.services,
+    // The runner's lease comes from its services' config: the same test lease as the env's variables.
+    services: { ...env.services, config: { ...env.services.config, leaseMs: Math.max(env.config.leaseMs, RUNNER_TEST_LEASE_MS) } },
     catalogue: fixtures,
     logger,
     onTaskEnd: (s) => {

@@ -60,6 +60,12 @@ describe('resolveRunnerConfig', () => {
     expect(() => resolveRunnerConfig(parseRunnerEnv({ RUNNER_CLASS: 'small', RUNNER_HEARTBEAT_MS: '1000' }), runtime(undefined, '900'), facts())).toThrow(/RUNNER_HEARTBEAT_MS/);
   });
 
+  it('fences a margin before the lease ends (a tenth by default), leaving room for a heartbeat', () => {
+    expect(resolveRunnerConfig(parseRunnerEnv({ RUNNER_CLASS: 'small' }), runtime(), facts()).fenceMarginMs).toBe(3000);
+    expect(resolveRunnerConfig(parseRunnerEnv({ RUNNER_CLASS: 'small', RUNNER_FENCE_MARGIN_MS: '500' }), runtime(), facts()).fenceMarginMs).toBe(500);
+    expect(() => resolveRunnerConfig(parseRunnerEnv({ RUNNER_CLASS: 'small', RUNNER_HEARTBEAT_MS: '10000', RUNNER_FENCE_MARGIN_MS: '20000' }), runtime(), facts())).toThrow(/RUNNER_FENCE_MARGIN_MS/);
+  });
+
   it('lets RUNNER_SLOTS override the fleet, and RUNNER_HEARTBEAT_FILE=none switch the liveness file off', () => {
     const config = resolveRunnerConfig(parseRunnerEnv({ RUNNER_CLASS: 'small', RUNNER_SLOTS: '8', RUNNER_HEARTBEAT_FILE: 'none' }), runtime(), facts());
     expect(config.slots).toBe(8);
