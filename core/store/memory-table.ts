@@ -386,7 +386,10 @@ function heapPop(h: PendingIndexChange[]): PendingIndexChange | undefined {
     const r = l + 1;
     let m = i;
     let best = last;
-    if (l < h.length && earlier(h[l] as PendingIndexChange, best)) (m = l), (best = h[l] as PendingIndexChange);
+    if (l < h.length && earlier(h[l] as PendingIndexChange, best)) {
+      m = l;
+      best = h[l] as PendingIndexChange;
+    }
     if (r < h.length && earlier(h[r] as PendingIndexChange, best)) m = r;
     if (m === i) break;
     h[i] = h[m] as PendingIndexChange;
