@@ -36,7 +36,12 @@ function parseIso(value: string, field: string): number {
   const shown = JSON.stringify(value);
   const m = ISO.exec(value);
   if (!m) {
-    if (DATE_ONLY.test(value)) throw new ValidationError(field, `${shown} has no time of day or offset; write e.g. "${value}T00:00:00Z"`);
+    const date = DATE_ONLY.exec(value);
+    if (date) {
+      const [y, mo, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
+      if (mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) throw new ValidationError(field, `${shown} is not a date on the calendar (${date[1]}-${date[2]} has no day ${date[3]}); give a date that exists, with a time and offset`);
+      throw new ValidationError(field, `${shown} has no time of day or offset; write e.g. "${value}T00:00:00Z"`);
+    }
     if (NO_OFFSET.test(value.trim())) {
       throw new ValidationError(field, `${shown} has no offset, so machines in different time zones would read it differently; add "Z" for UTC or an offset such as "+01:00"`);
     }
