@@ -9,9 +9,11 @@ import { ValidationError } from '../errors';
 export const ARGS_LIMITS = {
   /** Levels of nesting below `args` (DynamoDB refuses attribute values nested more than 32 deep; the task item adds one). */
   maxDepth: 30,
-  /** DynamoDB numbers: magnitudes from 1e-130 to under 1e126 (38 significant digits; JS numbers have at most 17). */
+  /**
+   * Numbers: at most Number.MAX_SAFE_INTEGER in magnitude (the DynamoDB marshalling refuses more,
+   * fractions included), and none smaller than DynamoDB's 1e-130 but zero.
+   */
   minMagnitude: 1e-130,
-  maxMagnitude: 9.999999999999999e125,
   /** @default 32 KiB of JSON (an option of the client). */
   maxBytes: 32 * 1024,
 } as const;
@@ -41,12 +43,12 @@ function check(value: unknown, path: string, depth: number, seen: Set<object>): 
     case 'number': {
       if (!Number.isFinite(value)) throw new ValidationError(path, `is ${value}, which JSON cannot hold (it becomes null); pass a finite number, null, or a string`);
       if (Object.is(value, -0)) throw new ValidationError(path, 'is -0, which JSON turns into 0; pass 0');
-      if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        throw new ValidationError(path, `${value} is past the safe integer range (±${Number.MAX_SAFE_INTEGER}), so it may not be the number you meant; pass it as a string`);
-      }
       const magnitude = Math.abs(value);
-      if (magnitude !== 0 && (magnitude < ARGS_LIMITS.minMagnitude || magnitude > ARGS_LIMITS.maxMagnitude)) {
-        throw new ValidationError(path, `${value} is outside the magnitudes DynamoDB stores (1e-130 to 1e126); pass it as a string`);
+      if (magnitude > Number.MAX_SAFE_INTEGER) {
+        throw new ValidationError(path, `${value} is past the safe integer range (±${Number.MAX_SAFE_INTEGER}): it may not be the number you meant, and the DynamoDB marshalling refuses it; pass it as a string`);
+      }
+      if (magnitude !== 0 && magnitude < ARGS_LIMITS.minMagnitude) {
+        throw new ValidationError(path, `${value} is smaller in magnitude than DynamoDB stores (1e-130); pass it as a string, or 0`);
       }
       return value;
     }

@@ -73,7 +73,7 @@ const rows: [string, () => unknown, Outcome][] = [
   ['args { m: Map }', () => client.schedule('report', { m: new Map([['a', 1]]) }), { error: ValidationError, message: 'args.m: is a Map; pass a plain object (Object.fromEntries(map)) or an array of [key, value] pairs' }],
   ['args { s: Set }', () => client.schedule('report', { s: new Set([1]) }), { error: ValidationError, message: 'args.s: is a Set; pass an array ([...set])' }],
   ['args { x: NaN }', () => client.schedule('report', { x: NaN }), { error: ValidationError, message: 'args.x: is NaN, which JSON cannot hold (it becomes null); pass a finite number, null, or a string' }],
-  ['args { id: 2^53 + 2 }', () => client.schedule('report', { id: 2 ** 53 + 2 }), { error: ValidationError, message: 'args.id: 9007199254740994 is past the safe integer range (±9007199254740991), so it may not be the number you meant; pass it as a string' }],
+  ['args { id: 2^53 + 2 }', () => client.schedule('report', { id: 2 ** 53 + 2 }), { error: ValidationError, message: 'args.id: 9007199254740994 is past the safe integer range (±9007199254740991): it may not be the number you meant, and the DynamoDB marshalling refuses it; pass it as a string' }],
   ['args nested 33 levels', () => client.schedule('report', deep(33)), { error: ValidationError, message: `args${'.d'.repeat(30)}: nests deeper than 30 levels, more than DynamoDB stores; flatten the structure, or store it in S3 and pass its key` }],
   ['args { a: 1, b: undefined } (undefined properties are left out, as JSON does)', () => canonicalArgs({ a: 1, b: undefined, c: [null, 'x'] }), { value: { a: 1, c: [null, 'x'] } }],
 
