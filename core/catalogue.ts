@@ -168,7 +168,7 @@ export function declaredScheduleSpec(s: DeclaredSchedule, field: string): Schedu
 export function declaredScheduleArgs(def: JobDefinition, s: DeclaredSchedule, field: string): unknown {
   try {
     const given = canonicalArgs(s.args, undefined, `${field}.args`);
-    return def.args ? canonicalArgs(parseWith(def.args, s.args === undefined ? undefined : given, `${field}.args`), undefined, `${field}.args`) : given;
+    return def.args ? canonicalArgs(parseWith(def.args, given === null ? undefined : given, `${field}.args`), undefined, `${field}.args`) : given;
   } catch (err) {
     if (err instanceof ValidationError) throw new ConfigError(err.message);
     throw err;

@@ -152,7 +152,8 @@ export class JobfleetClient {
     const schema = this.catalogue.get(job).definition.args;
     const given = checkArgs(args, this.maxArgsBytes);
     if (!schema) return given;
-    return checkArgs(parseWith(schema, args === undefined ? undefined : given, 'args'), this.maxArgsBytes);
+    // No args (undefined or null) reach the schema as undefined, and are stored as null.
+    return checkArgs(parseWith(schema, given === null ? undefined : given, 'args'), this.maxArgsBytes);
   }
 
   /** Makes a held task due now. */
@@ -231,8 +232,8 @@ export class JobfleetClient {
 
   /** Resolves when the task has ended for good (retries included), or throws TaskTimeoutError. */
   async waitFor(taskId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<TaskRecord> {
-    checkTaskId(taskId, 'taskId');
     const { timeoutMs, pollMs } = waitOptions(options);
+    checkTaskId(taskId, 'taskId');
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const task = await this.get(taskId);
