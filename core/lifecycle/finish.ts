@@ -115,7 +115,8 @@ export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: nu
 
 /** Tasks waiting on this one become due if it completed, or fail with "dependency failed" if not. */
 async function settleDependents(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
-  const ids = await deps.store.dependentsOf(task.id);
+  // The ids on the item are exact; the index adds dependents registered before ids were kept there.
+  const ids = [...new Set([...(task.dependents ?? []), ...(await deps.store.dependentsOf(task.id))])];
   for (const dependent of await deps.store.getMany(ids)) {
     if (dependent.status !== 'pending' || dependent.startAfter !== task.id) continue;
     await settleDependent(deps, dependent, task, now);

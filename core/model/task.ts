@@ -85,6 +85,8 @@ export interface TaskRecord extends JobSnapshot {
    * the dependents query when it ends. Registration and the terminal write serialize on this item.
    */
   readonly hasDependents?: boolean;
+  /** The ids of the tasks registered `startAfter` this one (with hasDependents, in the same write). */
+  readonly dependents?: ReadonlySet<string>;
 }
 
 export type OverlapPolicy = 'skip' | 'allow';

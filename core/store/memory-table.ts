@@ -63,7 +63,8 @@ export class MemoryTable implements Table {
     }
   }
 
-  async get(key: ItemKey): Promise<Item | undefined> {
+  // Single-threaded: every read sees every write, consistent or not.
+  async get(key: ItemKey, _consistent?: boolean): Promise<Item | undefined> {
     this.stats.reads++;
     const item = this.partitions.get(key.pk)?.get(key.sk);
     return item ? copy(item) : undefined;
@@ -152,6 +153,11 @@ export class MemoryTable implements Table {
       }
     }
     return deleted;
+  }
+
+  /** One item as stored, without copying, for invariant checks (not part of the port). */
+  peek(key: ItemKey): Item | undefined {
+    return this.partitions.get(key.pk)?.get(key.sk);
   }
 
   /** Every item, for invariant checks (not part of the port). */

@@ -124,7 +124,7 @@ export class TaskStore {
       const writes: TableWrite[] = [{ put: item, ifAbsent: true }];
       if (idem) writes.push({ put: { ...idemKey(idem.key), type: 'idem', taskId: task.id, createdAt: task.createdAt, ttl: idem.ttl }, ifAbsent: true });
       if (markPredecessor) {
-        const { change, guard } = this.writeOf(TRANSITIONS.markDependents, markPredecessor as TaskRecord, undefined);
+        const { change, guard } = this.writeOf(TRANSITIONS.markDependents, markPredecessor as TaskRecord, { dependentId: task.id });
         writes.push({ update: taskKey(markPredecessor.id), change, guard });
       }
       await this.table.transact(writes);
@@ -257,9 +257,23 @@ export class TaskStore {
     return this.apply(TRANSITIONS.requestCancel, task, undefined);
   }
 
-  /** putBack: claimed tasks no runner started in time go back to pending with a new token, keeping their place in line. */
-  putBack(task: TaskRecord): Promise<TaskRecord | undefined> {
-    return this.tryApply(TRANSITIONS.putBack, task, undefined);
+  /**
+   * putBack: claimed tasks no runner started in time go back to pending with a new token, keeping
+   * their place in line. A pending task holds no concurrency slot, so the claim's slots are given
+   * back in the same transaction: kept, they would block every other task of the scope while this
+   * one waits its turn behind them.
+   */
+  async putBack(task: TaskRecord): Promise<TaskRecord | undefined> {
+    const scopes = concurrencyScopes(task);
+    if (scopes.length === 0) return this.tryApply(TRANSITIONS.putBack, task, undefined);
+    const { change, guard } = this.writeOf(TRANSITIONS.putBack, task, undefined);
+    try {
+      await this.table.transact([{ update: taskKey(task.id), change, guard }, ...scopes.map(({ scope }) => ({ update: concurrencyKey(scope), change: { delete: { [HOLDERS]: new Set([task.id]) } }, guard: {} }))]);
+    } catch (err) {
+      if (lostCondition(err)) return undefined;
+      throw err;
+    }
+    return this.get(task.id);
   }
 
   /** lookAgain: moves an in-flight task's look-again time (for long runs whose lease is still valid). */

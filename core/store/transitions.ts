@@ -235,15 +235,20 @@ export const TRANSITIONS = {
     },
   }),
 
-  /** Another task registers `startAfter` this one, so its ending settles that dependent (written in the dependent's create transaction). */
-  markDependents: define<void>({
+  /**
+   * Another task registers `startAfter` this one, so its ending settles that dependent (written in
+   * the dependent's create transaction). The dependent's id goes on this item, not only into the
+   * `after` index: an index lags its table, and a follow-up that read only the index could miss a
+   * dependent registered just before the ending.
+   */
+  markDependents: define<{ readonly dependentId: string }>({
     name: 'markDependents',
     from: ['pending', 'queued', 'running', 'failed'],
     to: ['pending', 'queued', 'running', 'failed'],
     fence: 'the status and token the dependent was planned on',
     fencedBy: 'token',
     keepsStatus: true,
-    write: () => ({ change: { set: { hasDependents: true } } }),
+    write: (_seen, p) => ({ change: { set: { hasDependents: true }, add: { dependents: new Set([p.dependentId]) } } }),
   }),
 
   /** The follow-up work of an ended task is done: marked, and its sched entry leaves the index. */
