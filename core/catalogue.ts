@@ -1,9 +1,13 @@
 import { JOB_NAME } from './model/keys';
 import { z } from 'zod';
-import { ConfigError, UnknownJobError } from './errors';
+import { ConfigError, UnknownJobError, ValidationError } from './errors';
+import { canonicalArgs } from './input/args';
+import { DURATION_BOUNDS, parseDuration, type DurationBounds } from './input/duration';
+import { checkScheduleId } from './input/ids';
 import { classForSlots, DEFAULT_FLEET, validateFleet, type FleetConfig } from './config/fleet';
 import { DEFAULT_BACKOFF } from './model/backoff';
-import { assertTimezone, parseCron, parseInterval } from './model/schedule';
+import { scheduleSpecOf } from './model/schedule';
+import { MAX_CONCURRENCY_LIMIT, parseWith, RecurringOptionsSchema } from './sdk/validation';
 import type { JobSnapshot, MissedRunPolicy, ScheduleSpec } from './model/task';
 
 /**
@@ -18,6 +22,10 @@ export interface DeclaredSchedule {
   readonly every?: string | number;
   readonly args?: unknown;
   readonly missedRuns?: MissedRunPolicy;
+  /** @default 10 */
+  readonly maxCatchUp?: number;
+  /** @default 100 */
+  readonly priority?: number;
 }
 
 export interface JobDefinition {
@@ -30,7 +38,8 @@ export interface JobDefinition {
   readonly maxExecutionTime?: number | string;
   /** @default 3 */
   readonly maxAttempts?: number;
-  readonly backoff?: { readonly initialMs?: number; readonly factor?: number; readonly maxMs?: number };
+  /** Milliseconds or duration strings; factor from 1 to 100. */
+  readonly backoff?: { readonly initialMs?: number | string; readonly factor?: number; readonly maxMs?: number | string };
   /** How long finished tasks are kept. @default 7 days */
   readonly retention?: number | string;
   /** At most this many tasks of the job run at once; 1 = singleton, 0 = unlimited. @default 0 */
@@ -62,6 +71,7 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
   const fleet = validateFleet(options.fleet ?? DEFAULT_FLEET);
   const problems: string[] = [];
   const jobs = new Map<string, ResolvedJob>();
+  const scheduleIds = new Map<string, string>();
   for (const def of options.jobs) {
     const at = `jobs.${def.name}`;
     const check = (fn: () => void) => {
@@ -78,16 +88,37 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
     const slotClass = classForSlots(fleet, slots);
     if (!Number.isInteger(slots) || slots < 1) problems.push(`${at}.slots: must be a positive integer`);
     else if (!slotClass) problems.push(`${at}.slots: ${slots} slots fit no slot class (largest offers ${Math.max(...fleet.classes.map((c) => c.slotsPerRunner))}); lower it or add a bigger class`);
-    let maxExecutionMs = 15 * 60_000;
-    let retentionMs = WEEK_MS;
-    check(() => (maxExecutionMs = def.maxExecutionTime === undefined ? maxExecutionMs : parseInterval(def.maxExecutionTime, `${at}.maxExecutionTime`)));
-    check(() => (retentionMs = def.retention === undefined ? retentionMs : parseInterval(def.retention, `${at}.retention`)));
+    const duration = (value: unknown, field: string, bounds: DurationBounds, fallback: number): number => {
+      let ms = fallback;
+      check(() => (ms = value === undefined ? fallback : parseDuration(value, `${at}.${field}`, bounds)));
+      return ms;
+    };
+    const maxExecutionMs = duration(def.maxExecutionTime, 'maxExecutionTime', DURATION_BOUNDS.maxExecutionTime, 15 * 60_000);
+    const retentionMs = duration(def.retention, 'retention', DURATION_BOUNDS.retention, WEEK_MS);
+    const backoff = {
+      initialMs: duration(def.backoff?.initialMs, 'backoff.initialMs', DURATION_BOUNDS.backoff, DEFAULT_BACKOFF.initialMs),
+      factor: def.backoff?.factor ?? DEFAULT_BACKOFF.factor,
+      maxMs: duration(def.backoff?.maxMs, 'backoff.maxMs', DURATION_BOUNDS.backoff, DEFAULT_BACKOFF.maxMs),
+    };
+    if (typeof backoff.factor !== 'number' || !(backoff.factor >= 1 && backoff.factor <= 100)) problems.push(`${at}.backoff.factor: ${backoff.factor} must be a number from 1 to 100 (each retry waits this many times longer)`);
     const maxAttempts = def.maxAttempts ?? 3;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) problems.push(`${at}.maxAttempts: must be an integer >= 1`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) problems.push(`${at}.maxAttempts: ${maxAttempts} must be a whole number from 1 to 100`);
     const maxConcurrency = def.maxConcurrency ?? 0;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 0) problems.push(`${at}.maxConcurrency: must be an integer >= 0 (0 = unlimited)`);
-    if (def.maxConcurrencyPerKey !== undefined && (!Number.isInteger(def.maxConcurrencyPerKey) || def.maxConcurrencyPerKey < 1)) problems.push(`${at}.maxConcurrencyPerKey: must be an integer >= 1`);
-    for (const s of def.schedules ?? []) check(() => declaredScheduleSpec(s, `${at}.schedules.${s.id}`));
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 0 || maxConcurrency > MAX_CONCURRENCY_LIMIT) {
+      problems.push(`${at}.maxConcurrency: ${maxConcurrency} must be a whole number from 0 (unlimited) to ${MAX_CONCURRENCY_LIMIT}`);
+    }
+    if (def.maxConcurrencyPerKey !== undefined && (!Number.isInteger(def.maxConcurrencyPerKey) || def.maxConcurrencyPerKey < 1 || def.maxConcurrencyPerKey > MAX_CONCURRENCY_LIMIT)) {
+      problems.push(`${at}.maxConcurrencyPerKey: ${def.maxConcurrencyPerKey} must be a whole number from 1 to ${MAX_CONCURRENCY_LIMIT} (the counter item holds each running task's id)`);
+    }
+    (def.schedules ?? []).forEach((s, i) => {
+      const id = typeof s?.id === 'string' ? s.id : `[${i}]`;
+      const field = `${at}.schedules.${id}`;
+      check(() => declaredScheduleSpec(s, field));
+      check(() => declaredScheduleArgs(def, s, field));
+      const owner = scheduleIds.get(id);
+      if (owner !== undefined) problems.push(`${field}.id: "${id}" is declared twice (${owner === def.name ? 'in this job' : `also under job "${owner}"`}); schedule ids are unique across the catalogue: give one another id`);
+      else scheduleIds.set(id, def.name);
+    });
     jobs.set(def.name, {
       definition: def,
       modulePath: def.module,
@@ -97,7 +128,7 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
         slotClass: slotClass?.name ?? '',
         maxExecutionMs,
         maxAttempts,
-        backoff: { ...DEFAULT_BACKOFF, ...def.backoff },
+        backoff,
         retentionMs,
         maxConcurrency,
       },
@@ -116,13 +147,30 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
   };
 }
 
+/**
+ * A declared schedule's spec, through exactly the validation `schedules.create` runs (the same
+ * options schema and the same schedule parser), so the catalogue accepts what the SDK accepts.
+ */
 export function declaredScheduleSpec(s: DeclaredSchedule, field: string): ScheduleSpec {
-  if ((s.cron === undefined) === (s.every === undefined)) throw new ConfigError(`${field}: give exactly one of "cron" or "every"`);
-  if (s.cron !== undefined) {
-    const timezone = s.timezone ?? 'UTC';
-    assertTimezone(timezone, `${field}.timezone`);
-    parseCron(s.cron, timezone, `${field}.cron`);
-    return { kind: 'cron', expression: s.cron, timezone };
+  try {
+    checkScheduleId(s.id, `${field}.id`);
+    const { args: _args, ...options } = s;
+    void _args;
+    const opts = parseWith(RecurringOptionsSchema, options, field);
+    return scheduleSpecOf(opts, field, false);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ConfigError(err.message);
+    throw err;
   }
-  return { kind: 'interval', everyMs: parseInterval(s.every as string | number, `${field}.every`) };
+}
+
+/** A declared schedule's args, as `schedules.create` would store them: canonical JSON, through the job's args schema. */
+export function declaredScheduleArgs(def: JobDefinition, s: DeclaredSchedule, field: string): unknown {
+  try {
+    const given = canonicalArgs(s.args, undefined, `${field}.args`);
+    return def.args ? canonicalArgs(parseWith(def.args, given === null ? undefined : given, `${field}.args`), undefined, `${field}.args`) : given;
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ConfigError(err.message);
+    throw err;
+  }
 }

@@ -13,9 +13,10 @@ export class JobfleetError extends Error {
 export class ValidationError extends JobfleetError {
   constructor(
     readonly field: string,
-    message: string,
+    /** What was wrong and what to pass instead, without the field. */
+    readonly problem: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${problem}`);
   }
 }
 
@@ -72,4 +73,29 @@ export class ConfigError extends JobfleetError {}
 export function coerceError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(typeof thrown === 'string' ? thrown : JSON.stringify(thrown));
+}
+
+/** An idempotency key reused for another job or other args: the key names one task, and this call asked for a different one. */
+export class IdempotencyConflictError extends ValidationError {
+  constructor(
+    readonly key: string,
+    readonly existingTaskId: string,
+    message: string,
+  ) {
+    super('options.idempotencyKey', message);
+  }
+}
+
+/** The job's slot class has no queue in this deployment, so no runner would ever take its tasks. */
+export class SlotClassUnavailableError extends ValidationError {
+  constructor(
+    readonly job: string,
+    readonly slotClass: string,
+    readonly available: readonly string[],
+  ) {
+    super(
+      'job',
+      `job "${job}" runs in slot class "${slotClass}", which this deployment has no queue for (it has: ${available.join(', ') || 'none'}); deploy the fleet configuration that defines "${slotClass}", or give the job slots that fit one of those classes`,
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { encodeTime, monotonicFactory } from 'ulid';
+import { JobfleetError } from '../errors';
 import { random, randomBytesOf } from './entropy';
 
 /**
@@ -21,6 +22,26 @@ export const TTL_ATTRIBUTE = 'ttl';
 
 const TIME_WIDTH = 13;
 const pad = (n: number, width: number): string => String(Math.max(0, Math.floor(n))).padStart(width, '0');
+
+/**
+ * Times in sort keys are 13 zero-padded digits, which sort as the times do for every whole
+ * millisecond from 0 to ENCODABLE_TIME_MAX (year 2286). Inputs are bounded well inside it
+ * (core/input/instant.ts: 2000 to 2199), and a time outside it is refused here rather than
+ * written where it would sort wrong (a 14-digit time sorts before "now").
+ */
+export const ENCODABLE_TIME_MAX = 10 ** TIME_WIDTH - 1;
+
+export class TimeEncodingError extends JobfleetError {
+  constructor(readonly time: number) {
+    super(`time ${time} cannot be encoded in a sort key (valid: whole milliseconds 0 to ${ENCODABLE_TIME_MAX}); this is a bug: inputs are bounded to 2000-2199`);
+  }
+}
+
+/** The sortable encoding of a time. */
+export function encodeSortTime(time: number): string {
+  if (!(time >= 0 && time <= ENCODABLE_TIME_MAX)) throw new TimeEncodingError(time);
+  return pad(time, TIME_WIDTH);
+}
 
 export const MAX_PRIORITY = 999;
 
@@ -66,7 +87,7 @@ export function shardOf(id: string, shards: number): number {
 
 export const schedPk = (slotClass: string, shard: number) => `sched#${slotClass}#${shard}`;
 /** Higher priority sorts first among tasks due in the same millisecond. */
-export const schedSk = (dueAt: number, priority: number, id: string) => `${pad(dueAt, TIME_WIDTH)}#${pad(MAX_PRIORITY - priority, 3)}#${id}`;
+export const schedSk = (dueAt: number, priority: number, id: string) => `${encodeSortTime(dueAt)}#${pad(MAX_PRIORITY - priority, 3)}#${id}`;
 /**
  * The projected attribute that marks a sched entry as in flight (queued, running, or ended with
  * follow-up work pending) and says when the reaper should look at it again. Absent: pending.
@@ -75,7 +96,7 @@ export const CHECK_AT = 'checkAt';
 export const afterPk = (predecessorId: string) => `after#${predecessorId}`;
 
 /** Upper bound of a sort-key range that includes everything up to and including `time`. */
-export const timeUpperBound = (time: number) => `${pad(time, TIME_WIDTH)}#~`;
+export const timeUpperBound = (time: number) => `${encodeSortTime(Math.max(0, Math.min(time, ENCODABLE_TIME_MAX)))}#~`;
 
 /** Time encoded at the front of a sched sort key. */
 export const timeOfSk = (sk: string): number => Number(sk.slice(0, TIME_WIDTH));

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { declaredScheduleSpec, type Catalogue } from '../catalogue';
-import { ScheduleNotFoundError, ValidationError } from '../errors';
+import { JobfleetError, ScheduleNotFoundError, ValidationError } from '../errors';
+import { checkScheduleId } from '../input/ids';
 import { finishTask } from '../lifecycle/finish';
 import { occurrenceId } from '../model/keys';
 import { DEFAULT_PRIORITY } from '../model/new-task';
 import { buildOccurrence } from '../model/occurrence';
-import { firstOccurrence, parseCron, parseInterval } from '../model/schedule';
+import { firstOccurrence, initialOccurrences, scheduleSpecOf } from '../model/schedule';
 import type { ScheduleRecord, ScheduleSpec } from '../model/task';
 import type { Services } from '../services';
 import { parseTime, parseWith, RecurringOptionsSchema, type RecurringOptions } from './validation';
@@ -15,6 +16,8 @@ export interface SyncReport {
   readonly created: string[];
   readonly updated: string[];
   readonly stopped: string[];
+  /** Declared schedules that could not be applied, each with why; the others were applied all the same. */
+  readonly invalid?: { readonly id: string; readonly job: string; readonly error: string }[];
 }
 
 /**
@@ -28,6 +31,8 @@ export class RecurringSchedules {
     private readonly services: Services,
     private readonly now: () => number,
     private readonly validArgs: (args: unknown, job: string) => unknown,
+    /** Refuses a job whose slot class the deployment lacks. */
+    private readonly checkDeployed: (job: string) => void = () => undefined,
   ) {}
 
   /**
@@ -35,39 +40,43 @@ export class RecurringSchedules {
    * the job module computes (`computed: true`). Creating the same id twice returns the first.
    */
   async create(job: string, args: unknown, options: RecurringOptions): Promise<ScheduleRecord> {
+    if (options === undefined) throw new ValidationError('options', 'are required: give "cron", "every" or "computed: true"');
     const opts = parseWith(RecurringOptionsSchema, options, 'options');
     const resolved = this.catalogue.get(job);
+    this.checkDeployed(job);
     const validArgs = this.validArgs(args, job);
-    const kinds = [opts.cron !== undefined, opts.every !== undefined, opts.computed === true].filter(Boolean).length;
-    if (kinds !== 1) throw new ValidationError('options', 'give exactly one of "cron", "every" or "computed: true"');
-    if (opts.timezone !== undefined && opts.cron === undefined) throw new ValidationError('options.timezone', 'only applies to "cron" schedules');
-    const spec: ScheduleSpec =
-      opts.cron !== undefined
-        ? (parseCron(opts.cron, opts.timezone ?? 'UTC', 'options.cron'), { kind: 'cron', expression: opts.cron, timezone: opts.timezone ?? 'UTC' })
-        : opts.every !== undefined
-          ? { kind: 'interval', everyMs: parseInterval(opts.every, 'options.every') }
-          : { kind: 'computed' };
+    const spec: ScheduleSpec = scheduleSpecOf(opts, 'options');
+    const startAt = opts.startAt !== undefined ? parseTime(opts.startAt, 'options.startAt') : undefined;
     const now = this.now();
     const id = opts.id ?? `${job}-${createHash('sha256').update(JSON.stringify([spec, validArgs])).digest('hex').slice(0, 12)}`;
-    const firstAt = opts.startAt !== undefined ? Math.max(now, parseTime(opts.startAt, 'options.startAt')) : spec.kind === 'computed' ? now : (firstOccurrence(spec, now) as number);
+    const missedRuns = opts.missedRuns ?? 'once';
+    const maxCatchUp = opts.maxCatchUp ?? 10;
+    const dues = initialOccurrences(spec, startAt, now, missedRuns, maxCatchUp);
+    const firstAt = dues[0];
+    if (firstAt === undefined) throw new ValidationError('options.startAt', 'leaves the schedule no time to run before the end of the supported range (2199); give an earlier start');
     const schedule: ScheduleRecord = {
       id,
       job,
       args: validArgs,
       spec,
-      missedRuns: opts.missedRuns ?? 'once',
-      maxCatchUp: opts.maxCatchUp ?? 10,
+      missedRuns,
+      maxCatchUp,
       priority: opts.priority ?? DEFAULT_PRIORITY,
       active: true,
       nextDueAt: firstAt,
       createdAt: now,
       snapshot: resolved.snapshot,
     };
-    await this.services.schedules.create(schedule, buildOccurrence(schedule, firstAt, now, undefined));
+    // The first occurrence is written with the schedule; missed runs caught up after a past
+    // startAt follow in the same way the ticker catches up after an outage (advance from the first).
+    // Cut short in between, the catch-up still happens when the first occurrence ends.
+    const [first, ...rest] = dues.map((due) => buildOccurrence(schedule, due, now, undefined));
+    if ((await this.services.schedules.create(schedule, first)) && rest.length > 0) await this.services.schedules.advance(id, firstAt, rest, {});
     return this.get(id);
   }
 
   async get(id: string): Promise<ScheduleRecord> {
+    checkScheduleId(id, 'id');
     const schedule = await this.services.schedules.get(id);
     if (!schedule) throw new ScheduleNotFoundError(id);
     return schedule;
@@ -114,25 +123,43 @@ export class RecurringSchedules {
    * declared. Safe to run any number of times, from any number of processes.
    */
   async sync(): Promise<SyncReport> {
-    const report = { created: [] as string[], updated: [] as string[], stopped: [] as string[] };
+    const report = { created: [] as string[], updated: [] as string[], stopped: [] as string[], invalid: [] as { id: string; job: string; error: string }[] };
     const declared = new Set<string>();
     const existing = new Map((await this.list()).map((s) => [s.id, s]));
     for (const { definition, snapshot } of this.catalogue.jobs.values()) {
       for (const d of definition.schedules ?? []) {
         declared.add(d.id);
-        const spec = declaredScheduleSpec(d, `jobs.${definition.name}.schedules.${d.id}`);
-        const current = existing.get(d.id);
-        if (!current) {
-          await this.create(definition.name, d.args ?? null, { id: d.id, ...(spec.kind === 'cron' ? { cron: spec.expression, timezone: spec.timezone } : { every: (spec as { everyMs: number }).everyMs }), missedRuns: d.missedRuns });
-          await this.services.schedules.update(d.id, { set: { declared: true } }, {});
-          report.created.push(d.id);
-          continue;
-        }
-        const wanted = { spec, args: d.args ?? null, missedRuns: d.missedRuns ?? 'once', snapshot };
-        const same = isDeepStrictEqual([current.spec, current.args, current.missedRuns, current.snapshot], [wanted.spec, wanted.args, wanted.missedRuns, wanted.snapshot]);
-        if (!same || !current.declared) {
-          await this.services.schedules.update(d.id, { set: { ...wanted, declared: true } }, { exists: ['pk'] });
-          report.updated.push(d.id);
+        // One bad declared schedule is reported, and the others are applied all the same.
+        try {
+          const at = `jobs.${definition.name}.schedules.${d.id}`;
+          const spec = declaredScheduleSpec(d, at);
+          const current = existing.get(d.id);
+          if (!current) {
+            await this.create(definition.name, d.args, {
+              id: d.id,
+              ...(spec.kind === 'cron' ? { cron: spec.expression, timezone: spec.timezone } : { every: (spec as { everyMs: number }).everyMs }),
+              ...(d.missedRuns !== undefined ? { missedRuns: d.missedRuns } : {}),
+              ...(d.maxCatchUp !== undefined ? { maxCatchUp: d.maxCatchUp } : {}),
+              ...(d.priority !== undefined ? { priority: d.priority } : {}),
+            });
+            await this.services.schedules.update(d.id, { set: { declared: true } }, {});
+            report.created.push(d.id);
+            continue;
+          }
+          if (current.job !== definition.name) throw new ValidationError(`${at}.id`, `"${d.id}" is already the id of a schedule of job "${current.job}"; give this one another id`);
+          this.checkDeployed(definition.name);
+          const wanted = { spec, args: this.validArgs(d.args, definition.name), missedRuns: d.missedRuns ?? 'once', maxCatchUp: d.maxCatchUp ?? 10, priority: d.priority ?? DEFAULT_PRIORITY, snapshot };
+          const same = isDeepStrictEqual(
+            [current.spec, current.args, current.missedRuns, current.maxCatchUp, current.priority, current.snapshot],
+            [wanted.spec, wanted.args, wanted.missedRuns, wanted.maxCatchUp, wanted.priority, wanted.snapshot],
+          );
+          if (!same || !current.declared) {
+            await this.services.schedules.update(d.id, { set: { ...wanted, declared: true } }, { exists: ['pk'] });
+            report.updated.push(d.id);
+          }
+        } catch (err) {
+          if (!(err instanceof JobfleetError)) throw err;
+          report.invalid.push({ id: d.id, job: definition.name, error: err.message });
         }
       }
     }
@@ -142,6 +169,6 @@ export class RecurringSchedules {
         report.stopped.push(s.id);
       }
     }
-    return report;
+    return report.invalid.length > 0 ? report : { created: report.created, updated: report.updated, stopped: report.stopped };
   }
 }

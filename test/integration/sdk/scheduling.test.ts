@@ -28,7 +28,8 @@ describe('scheduling one-off tasks', () => {
     await expect(h.client.schedule('email', undefined, { at: 'next tuesday' })).rejects.toThrow(/options\.at/);
     await expect(h.client.schedule('email', undefined, { delay: -5 })).rejects.toThrow(ValidationError);
     await expect(h.client.schedule('report', { blob: 'x'.repeat(40_000) })).rejects.toThrow(/pass its key or id instead/);
-    await expect(h.client.schedule('email', undefined, { startAfter: 'missing-task' })).rejects.toThrow(/options\.startAfter: task missing-task does not exist/);
+    await expect(h.client.schedule('email', undefined, { startAfter: 'missing-task' })).rejects.toThrow(/options\.startAfter: "missing-task" is not a task id/);
+    await expect(h.client.schedule('email', undefined, { startAfter: '01KB8ZJ2V9Q4X6W3M5N7P8R0ST.email' })).rejects.toThrow(/options\.startAfter: task 01KB8ZJ2V9Q4X6W3M5N7P8R0ST\.email does not exist/);
     await expect(h.client.schedules.create('report', null, { cron: '0 0 32 * *' })).rejects.toThrow(InvalidScheduleError);
     await expect(h.client.schedules.create('report', null, { cron: '0 9 * * *', timezone: 'Europe/Atlantis' })).rejects.toThrow(/IANA time zone/);
     await expect(h.client.waitFor('x', { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);

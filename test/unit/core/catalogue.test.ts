@@ -47,7 +47,7 @@ describe('job catalogue', () => {
     expect(message).toMatch(/64 slots fit no slot class/);
     expect(message).toMatch(/no "\.\."/);
     expect(message).toMatch(/jobs\.cron\.schedules\.c\.cron: "0 25 \* \* \*" is not a valid cron expression \(.*hour: 25\)/);
-    expect(message).toMatch(/"forever" is not an interval/);
+    expect(message).toMatch(/jobs\.slow\.maxExecutionTime: "forever" is not a duration/);
   });
 });
 
