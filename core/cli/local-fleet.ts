@@ -40,7 +40,7 @@ export function localProcesses(): LocalProcess[] {
 }
 
 /** Starts the local AWS if needed, provisions the stack, and starts the processes not already running. */
-export async function localUp(log: (line: string) => void, options: { detached?: boolean } = {}): Promise<{ env: Record<string, string>; processes: LocalProcess[]; endpoint: string }> {
+export async function localUp(log: (line: string) => void, options: { detached?: boolean } = {}): Promise<{ env: Record<string, string>; processes: LocalProcess[]; started: LocalProcess[]; endpoint: string; localAwsStartedHere: boolean; releaseLocalAws: () => Promise<void> }> {
   const { ensureLocalAws } = await import('../../scripts/ensure-local-aws');
   const { deployCoreStack } = await import('../../infra/local-deploy');
   const local = await ensureLocalAws();
@@ -79,7 +79,7 @@ export async function localUp(log: (line: string) => void, options: { detached?:
   }
   const processes = [...running, ...started];
   writeFileSync(PIDS_FILE, `${JSON.stringify(processes, null, 2)}\n`);
-  return { env, processes, endpoint: local.endpoint };
+  return { env, processes, started, endpoint: local.endpoint, localAwsStartedHere: local.startedHere, releaseLocalAws: () => local.release() };
 }
 
 /** Stops the recorded processes (by pid), waiting for each to exit; the local AWS keeps running. */
