@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../core/clock';
 import type { Catalogue } from '../core/catalogue';
 import { loadRuntimeConfig } from '../core/config/runtime';
 import { ConfigError } from '../core/errors';
@@ -25,6 +26,8 @@ export interface RunnerAppOptions {
   /** Scale-in protection port; looked up from the ECS metadata endpoint otherwise. */
   readonly protection?: ProtectionPort;
   readonly onTaskEnd?: (summary: TaskSummary) => void;
+  /** @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface RunnerApp {
@@ -63,11 +66,11 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   }
   const services = options.services ?? createServices(runtime);
   const protectionPort = options.protection ?? (await createProtectionPort(config.ecsMetadataUri, runtime.region, logger));
-  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs });
+  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs, ...(options.clock ? { clock: options.clock } : {}) });
   const runner = new Runner(
     {
       lifecycle: services,
-      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds),
+      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds, runtime.awsRequestTimeoutMs),
       files: options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket }),
       jobs,
       // Scripts see the environment the runner was configured from (bucket, endpoint, region...).
@@ -75,6 +78,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
       protection,
       logger,
       ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
     config,
   );
