@@ -172,7 +172,8 @@ export function buildProgram(options: { throwInsteadOfExit?: boolean } = {}): Co
       throw new ValidationError('filter', `give a task id or a filter (--job, --status, --from, --to) for a bulk ${action}`);
     }
     const output = out();
-    const result = await bulk(await client(), action, filter, { dryRun: Boolean(o.dryRun), max: o.max, onProgress: (done, of) => (done % 10 === 0 || done === of) && output.note(`${action}: ${done}/${of}`) });
+    const { client: sdk, catalogue } = await load();
+    const result = await bulk(sdk, action, filter, { dryRun: Boolean(o.dryRun), max: o.max, jobs: [...catalogue.jobs.keys()], onProgress: (done, of) => (done % 10 === 0 || done === of) && output.note(`${action}: ${done}/${of}`) });
     output.result(result, () => [
       `${result.matched}${result.truncated ? '+ (stopped at --max)' : ''} tasks match; ${result.eligible} can be ${action === 'cancel' ? 'cancelled' : 'retried'}${result.dryRun ? ' (dry run: nothing changed)' : `; ${result.done} done`}`,
       ...result.failed.map((f) => `  ${f.id}: ${f.error}`),
@@ -193,7 +194,8 @@ export function buildProgram(options: { throwInsteadOfExit?: boolean } = {}): Co
     .option('--limit <n>', 'page size', parseInteger, 20)
     .option('--cursor <cursor>', 'the cursor a previous page printed')
     .action(async (o: FilterStrings & { limit: number; cursor?: string }) => {
-      const page = await findTasks(await client(), filterOf(o), { limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) });
+      const { client: sdk, catalogue } = await load();
+      const page = await findTasks(sdk, filterOf(o), { limit: o.limit, jobs: [...catalogue.jobs.keys()], ...(o.cursor ? { cursor: o.cursor } : {}) });
       out().result(page, () => [
         ...table(['id', 'job', 'status', 'attempt', 'due', 'ended', 'reason'], page.tasks.map((t) => [t.id, t.job, t.status, `${t.attempt}/${t.maxAttempts}`, iso(t.dueAt), iso(t.endedAt), t.error?.reason ?? ''])),
         ...(page.cursor ? [`more: --cursor ${page.cursor}`] : []),

@@ -59,19 +59,43 @@ export function parseFilter(raw: Record<string, string | undefined>, now: number
 }
 
 /** One page of the tasks a filter selects, newest first; `cursor` continues it. */
-export async function findTasks(client: JobfleetClient, filter: TaskFilter, page: { limit?: number; cursor?: string } = {}): Promise<TaskPage> {
+export async function findTasks(client: JobfleetClient, filter: TaskFilter, page: { limit?: number; cursor?: string; jobs?: readonly string[] } = {}): Promise<TaskPage> {
   if (filter.id) {
     const task = await client.services.store.get(filter.id);
     return { tasks: task && matches(task, { ...filter, id: undefined }) ? [task] : [] };
   }
   // A cursor is the last id of the previous page; the range's end starts the first page (ids sort by their time).
   const cursor = page.cursor ?? (filter.to !== undefined ? encodeTime(Math.max(0, filter.to), 10) : undefined);
-  const found = await client.list({ ...(filter.job ? { job: filter.job } : {}), ...(filter.status ? { status: filter.status } : {}), limit: page.limit ?? 50, ...(cursor ? { cursor } : {}) });
+  const limit = page.limit ?? 50;
+  const found = filter.job || !page.jobs ? await client.list({ ...(filter.job ? { job: filter.job } : {}), ...(filter.status ? { status: filter.status } : {}), limit, ...(cursor ? { cursor } : {}) }) : await listAcrossJobs(client, page.jobs, filter, limit, cursor);
   const inRange = found.tasks.filter((t) => matches(t, filter));
   const next = found.cursor;
   const nextTime = next ? timeOfTaskId(next) : undefined;
   const past = filter.from !== undefined && (inRange.length < found.tasks.length || (nextTime !== undefined && nextTime < filter.from));
   return { tasks: inRange, ...(next && !past ? { cursor: next } : {}) };
+}
+
+/** Jobs listed this many at a time (each is 16 partition queries), so a page never opens hundreds of requests at once. */
+const JOBS_AT_ONCE = 4;
+
+/**
+ * Newest first across jobs, a few jobs at a time. A job that has more past its page bounds what
+ * this page may show (the newest such bound): older tasks of other jobs wait for the next page.
+ */
+async function listAcrossJobs(client: JobfleetClient, jobs: readonly string[], filter: TaskFilter, limit: number, cursor: string | undefined): Promise<TaskPage> {
+  const tasks: TaskRecord[] = [];
+  let frontier: string | undefined;
+  for (let i = 0; i < jobs.length; i += JOBS_AT_ONCE) {
+    const pages = await Promise.all(jobs.slice(i, i + JOBS_AT_ONCE).map((job) => client.list({ job, ...(filter.status ? { status: filter.status } : {}), limit, ...(cursor ? { cursor } : {}) })));
+    for (const p of pages) {
+      tasks.push(...p.tasks);
+      if (p.cursor && (frontier === undefined || p.cursor > frontier)) frontier = p.cursor;
+    }
+  }
+  const sorted = tasks.filter((t) => frontier === undefined || t.id >= frontier).sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const taken = sorted.slice(0, limit);
+  const next = taken.length === limit ? taken[limit - 1]?.id : frontier;
+  return { tasks: taken, ...(next ? { cursor: next } : {}) };
 }
 
 function matches(t: TaskRecord, f: TaskFilter): boolean {
@@ -84,11 +108,11 @@ function matches(t: TaskRecord, f: TaskFilter): boolean {
 }
 
 /** Every task a filter selects, up to `max` (then `truncated`), reading page by page. */
-export async function selectTasks(client: JobfleetClient, filter: TaskFilter, max = 1000, onPage?: (seen: number) => void): Promise<{ tasks: TaskRecord[]; truncated: boolean }> {
+export async function selectTasks(client: JobfleetClient, filter: TaskFilter, max = 1000, onPage?: (seen: number) => void, jobs?: readonly string[]): Promise<{ tasks: TaskRecord[]; truncated: boolean }> {
   const tasks: TaskRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await findTasks(client, filter, { limit: Math.min(200, max - tasks.length + 1), ...(cursor ? { cursor } : {}) });
+    const page = await findTasks(client, filter, { limit: Math.min(200, max - tasks.length + 1), ...(jobs ? { jobs } : {}), ...(cursor ? { cursor } : {}) });
     tasks.push(...page.tasks);
     cursor = page.cursor;
     onPage?.(tasks.length);
@@ -115,8 +139,8 @@ export interface BulkResult {
 }
 
 /** Applies an SDK action to every eligible task of a filter (or only counts them, with dryRun). */
-export async function bulk(client: JobfleetClient, action: BulkAction, filter: TaskFilter, options: { dryRun?: boolean; max?: number; onProgress?: (done: number, of: number) => void } = {}): Promise<BulkResult> {
-  const { tasks, truncated } = await selectTasks(client, filter, options.max ?? 1000);
+export async function bulk(client: JobfleetClient, action: BulkAction, filter: TaskFilter, options: { dryRun?: boolean; max?: number; jobs?: readonly string[]; onProgress?: (done: number, of: number) => void } = {}): Promise<BulkResult> {
+  const { tasks, truncated } = await selectTasks(client, filter, options.max ?? 1000, undefined, options.jobs);
   const targets = tasks.filter((t) => eligible(action, t));
   const failed: { id: string; error: string }[] = [];
   let done = 0;

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalogue } from '../../core/catalogue';
 import { JobfleetError } from '../../core/errors';
@@ -34,7 +34,9 @@ export interface ConsoleOptions {
 
 /** htmx, vendored (the browser may have no internet): read once, on first use. */
 let htmx: Buffer | undefined;
-const HTMX = () => (htmx ??= readFileSync(path.join(__dirname, 'static', 'htmx.min.js')));
+/** Beside this module when run from source; tsc's dist/ has no copy, so fall back to the sources. */
+const HTMX_PATHS = [path.join(__dirname, 'static', 'htmx.min.js'), path.join(__dirname, '..', '..', '..', 'functions', 'console', 'static', 'htmx.min.js')];
+const HTMX = () => (htmx ??= readFileSync(HTMX_PATHS.find((p) => existsSync(p)) ?? (HTMX_PATHS[0] as string)));
 const LOG_PREVIEW_BYTES = 1024 * 1024;
 
 /**
@@ -102,19 +104,19 @@ export function createConsole(options: ConsoleOptions): Hono {
     const filter = parseFilter(raw, now());
     const limit = Math.min(200, Math.max(1, Number(c.req.query('limit') ?? 50) || 50));
     const cursor = c.req.query('cursor');
-    return render(c, 'Tasks', tasksPage(jobs, raw, await findTasks(client, filter, { limit, ...(cursor ? { cursor } : {}) }), readOnly));
+    return render(c, 'Tasks', tasksPage(jobs, raw, await findTasks(client, filter, { limit, jobs, ...(cursor ? { cursor } : {}) }), readOnly));
   });
   app.get('/tasks/bulk', async (c) => {
     const raw = rawFilter(c);
     const action = bulkAction(c.req.query('action'));
     const filter = parseFilter(raw, now());
-    return render(c, `Bulk ${action}`, bulkPage(action, raw, filter, await bulk(client, action, filter, { dryRun: true })));
+    return render(c, `Bulk ${action}`, bulkPage(action, raw, filter, await bulk(client, action, filter, { dryRun: true, jobs })));
   });
   app.post('/actions/bulk', async (c) => {
     const form = await c.req.parseBody();
     const raw = Object.fromEntries((['job', 'status', 'from', 'to', 'id'] as const).map((k) => [k, String(form[k] ?? '')])) as RawFilter;
     const action = bulkAction(String(form.action));
-    const result = await bulk(client, action, parseFilter(raw, now()));
+    const result = await bulk(client, action, parseFilter(raw, now()), { jobs });
     const text = `${action}: ${result.done} of ${result.eligible} done${result.failed.length ? `, ${result.failed.length} failed (first: ${result.failed[0]?.id}: ${result.failed[0]?.error})` : ''}`;
     return done(c, `/tasks${queryOf(raw)}`, { ok: result.failed.length === 0, text });
   });
