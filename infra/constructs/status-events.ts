@@ -70,7 +70,7 @@ export class StatusEvents extends Construct {
     this.logGroup = bundled.logGroup;
     core.statusBus.grantPublish(this.role);
     // The console's aggregates: one UpdateItem of ADDs per (job, 5-minute bucket) per batch (core/ops/aggregates.ts).
-    core.tasks.table.grant(this.role, 'dynamodb:UpdateItem');
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [core.tasks.table.tableArn] }));
 
     this.function.addEventSource(
       new DynamoEventSource(core.tasks.table, {
