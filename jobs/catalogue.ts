@@ -33,5 +33,10 @@ export default defineCatalogue({
       args: z.object({ seconds: z.number().min(0).max(240).optional(), steps: z.number().int().min(1).max(1000).optional() }),
     },
     { name: 'noop', module: 'noop', maxExecutionTime: '1 minute', maxAttempts: 1 },
+    // Slot-heavy: 8 slots, so it runs on the large class (16 slots per runner).
+    { name: 'render', module: 'long-progress', slots: 8, maxExecutionTime: '5 minutes', maxAttempts: 1, args: z.object({ seconds: z.number().min(0).max(240).optional(), steps: z.number().int().min(1).max(1000).optional() }) },
+    // A 2-second time limit: a longer run is stopped and fails as a timeout.
+    { name: 'deadline', module: 'long-progress', maxExecutionTime: '2 seconds', maxAttempts: 1, args: z.object({ seconds: z.number().min(0).max(240).optional(), steps: z.number().int().min(1).max(1000).optional() }) },
+    { name: 'flaky', module: 'flaky', maxExecutionTime: '1 minute', maxAttempts: 3, backoff: { initialMs: 1000, factor: 2, maxMs: 10_000 } },
   ],
 });

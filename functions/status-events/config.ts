@@ -6,10 +6,12 @@ import { ConfigError } from '../../core/errors';
 export interface StatusEventsSettings {
   readonly runtime: RuntimeConfig & { readonly eventBusName: string };
   readonly logLevel: string;
+  /** Keep the console's per-job aggregates (counts, lateness, failure reasons) from the same stream. */
+  readonly aggregates: boolean;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-const EnvSchema = z.object({ JOBFLEET_LOG_LEVEL: z.enum(LOG_LEVELS).default('info') });
+const EnvSchema = z.object({ JOBFLEET_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'), JOBFLEET_AGGREGATES: z.enum(['on', 'off']).default('on') });
 
 /**
  * Reads and validates the environment once per process; every problem is reported at once. The
@@ -30,5 +32,5 @@ export function loadStatusEventsSettings(env: Record<string, string | undefined>
     problems.push(`JOBFLEET_EVENT_BUS: required with JOBFLEET_STATUS_EVENTS=${runtime.statusEvents} (the bus the status events go to)`);
   }
   if (problems.length > 0 || !parsed.success || !runtime) throw new ConfigError(`invalid status-events configuration:\n  - ${problems.join('\n  - ')}`);
-  return { runtime: { ...runtime, eventBusName: runtime.eventBusName ?? '' }, logLevel: parsed.data.JOBFLEET_LOG_LEVEL };
+  return { runtime: { ...runtime, eventBusName: runtime.eventBusName ?? '' }, logLevel: parsed.data.JOBFLEET_LOG_LEVEL, aggregates: parsed.data.JOBFLEET_AGGREGATES === 'on' };
 }

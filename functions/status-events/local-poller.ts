@@ -3,12 +3,13 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { Logger } from 'pino';
 import type { EventPublisher } from '../../core/lifecycle/events';
 import { ConfigError } from '../../core/errors';
-import { createStatusEventsFromEnv } from './create';
+import { createStatusEventsFromEnv, type AggregateSink } from './create';
 import { StreamPoller, type StreamPollerOptions } from './stream-poller';
 
 export interface LocalStatusEventsOptions extends Pick<StreamPollerOptions, 'startingPosition' | 'idleMs' | 'retryDelayMs' | 'discoverEveryMs'> {
   readonly publisher?: EventPublisher;
   readonly logger?: Logger;
+  readonly aggregates?: AggregateSink;
 }
 
 /**
@@ -18,8 +19,8 @@ export interface LocalStatusEventsOptions extends Pick<StreamPollerOptions, 'sta
 export async function runLocalStatusEvents(env: Record<string, string | undefined>, signal: AbortSignal, options: LocalStatusEventsOptions = {}): Promise<void> {
   const p = createStatusEventsFromEnv(env, options);
   const { runtime } = p.settings;
-  if (runtime.statusEvents === 'none') {
-    p.logger.info('JOBFLEET_STATUS_EVENTS=none: no status events to publish');
+  if (runtime.statusEvents === 'none' && !p.settings.aggregates) {
+    p.logger.info('JOBFLEET_STATUS_EVENTS=none and JOBFLEET_AGGREGATES=off: nothing to do');
     return;
   }
   const base = { region: runtime.region, ...(runtime.endpoint ? { endpoint: runtime.endpoint } : {}) };

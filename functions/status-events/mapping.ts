@@ -9,7 +9,7 @@ import type { StreamRecord } from './stream-record';
 type Image = NonNullable<NonNullable<StreamRecord['dynamodb']>['NewImage']>;
 
 /** The attributes a status event is made of; the rest of the item (args, result: user data) is never parsed. */
-const STATUS_FIELDS = ['id', 'job', 'status', 'attempt', 'maxAttempts', 'error', 'dueAt', 'queuedAt', 'startedAt', 'endedAt'] as const;
+const STATUS_FIELDS = ['id', 'job', 'status', 'attempt', 'maxAttempts', 'error', 'createdAt', 'dueAt', 'queuedAt', 'startedAt', 'endedAt'] as const;
 export type TaskStatusView = Pick<TaskRecord, (typeof STATUS_FIELDS)[number]>;
 
 /**
@@ -26,7 +26,7 @@ export function taskOf(image: Image | undefined): TaskStatusView | undefined {
 }
 
 /** When the task entered `status`, as its own write recorded it (so a redelivered record maps to the same event). */
-function changedAt(task: TaskStatusView, status: TaskStatus): number | undefined {
+export function changedAt(task: TaskStatusView, status: TaskStatus): number | undefined {
   switch (status) {
     case 'queued':
       return task.queuedAt;

@@ -13,11 +13,11 @@ describe('StatusEvents', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
   });
 
-  test('a Node.js Lambda told the bus and the mode, and nothing else of the runtime config', () => {
+  test('a Node.js Lambda told the bus, the mode and the table (for the aggregates), and nothing else of the runtime config', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
     const fn = template.findResources('AWS::Lambda::Function')[id(events.function)]!;
     const vars = fn.Properties.Environment.Variables;
-    expect(Object.keys(vars).sort()).toEqual(['JOBFLEET_EVENT_BUS', 'JOBFLEET_STATUS_EVENTS', 'NODE_OPTIONS']);
+    expect(Object.keys(vars).sort()).toEqual(['JOBFLEET_EVENT_BUS', 'JOBFLEET_STATUS_EVENTS', 'JOBFLEET_TABLE', 'NODE_OPTIONS']);
     expect(vars.JOBFLEET_STATUS_EVENTS).toBe('all');
   });
 
@@ -36,7 +36,7 @@ describe('StatusEvents', () => {
     });
   });
 
-  test('least privilege: PutEvents on the bus only, its own log group, this table\'s stream, send to its dead-letter queue; no table access', () => {
+  test('least privilege: PutEvents on the bus only, its own log group, this table\'s stream, send to its dead-letter queue; on the table only UpdateItem (the console\'s aggregates)', () => {
     const statements = statementsOf(template, 'StatusEventsRole');
     const actions = statements.flatMap(actionsOf);
     const put = statements.filter((s) => actionsOf(s).includes('events:PutEvents'));
@@ -44,7 +44,7 @@ describe('StatusEvents', () => {
     expect(actions.filter((a) => a.startsWith('events:'))).toEqual(['events:PutEvents']);
     const stream = statements.find((s) => actionsOf(s).includes('dynamodb:GetRecords'))!;
     expect(stream.Resource).toEqual({ 'Fn::GetAtt': [id(core.tasks.table), 'StreamArn'] });
-    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:UpdateItem']);
     expect(actions.filter((a) => a.startsWith('sqs:'))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
     template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: Match.objectLike({}), ManagedPolicyArns: Match.absent() });
   });

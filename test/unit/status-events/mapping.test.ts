@@ -121,7 +121,7 @@ describe('taskOf', () => {
     // LocalStack's stream delivers an empty map as a value with no member ({} for {"M":{}}),
     // which a full unmarshall rejects; AWS would not, but args and results are the user's anyway.
     const img = { ...image({ ...completed, args: { big: 'x'.repeat(1000) } }), args: {} as never, result: {} as never };
-    expect(taskOf(img)).toEqual({ id: pending.id, job: 'report', status: 'completed', attempt: 1, maxAttempts: 3, dueAt: T0, queuedAt: T0 + 10, startedAt: T0 + 20, endedAt: T0 + 30 });
+    expect(taskOf(img)).toEqual({ id: pending.id, job: 'report', status: 'completed', attempt: 1, maxAttempts: 3, ...(completed.createdAt !== undefined ? { createdAt: completed.createdAt } : {}), dueAt: T0, queuedAt: T0 + 10, startedAt: T0 + 20, endedAt: T0 + 30 });
   });
 
   it('rejects a task item without the fields an event needs', () => {
