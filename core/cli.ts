@@ -6,7 +6,6 @@
  *   jobfleet schedule report --args '{"title":"Q3"}' --delay "5 minutes"
  *   jobfleet logs <taskId> --follow
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
 import type { Catalogue } from './catalogue';
@@ -48,13 +47,13 @@ async function followLogs(client: JobfleetClient, taskId: string, follow: boolea
     await new Promise((r) => setTimeout(r, 1000));
     task = await client.get(taskId);
   }
-  if (!task.logS3Key) {
-    console.error(`task ${taskId} is ${task.status}; it has no uploaded log${isTerminal(task.status) ? '' : ' yet (use --follow to wait for it)'}`);
+  const read = follow ? await client.waitForLog(taskId) : await client.readLog(task);
+  if (read.state === 'available') {
+    process.stdout.write(read.text);
     return;
   }
-  const { s3 } = client.services.clients;
-  const object = await s3.send(new GetObjectCommand({ Bucket: client.services.config.bucket, Key: task.logS3Key }));
-  process.stdout.write((await object.Body?.transformToString()) ?? '');
+  console.error(read.state === 'pending' && !follow ? `${read.message} (use --follow to wait for it)` : read.message);
+  if (read.state === 'lost') process.exitCode = 1;
 }
 
 /** `throwInsteadOfExit`: usage errors throw instead of exiting the process (for tests and embedding). */

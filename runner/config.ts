@@ -30,6 +30,12 @@ export const RunnerEnvSchema = z.object({
   RUNNER_HEARTBEAT_MS: int(10).optional(),
   RUNNER_PROGRESS_INTERVAL_MS: int(0).default(1000),
   RUNNER_LOG_CAP_BYTES: int(1024).default(DEFAULT_LOG_CAP_BYTES),
+  /** A batch of task logs is sent at most this long after its first log joined it. */
+  RUNNER_LOG_BATCH_DELAY_MS: int(0, 30_000).default(2000),
+  /** A batch of task logs is sent once it holds this many bytes. */
+  RUNNER_LOG_BATCH_BYTES: int(1024, 5 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** Task logs of this size or more get an S3 object of their own (multipart above 5 MiB). */
+  RUNNER_LOG_OWN_OBJECT_BYTES: int(1, 5 * 1024 * 1024).default(1024 * 1024),
   /** Results larger than this go to S3. DynamoDB items stop at 400 KB, hence the ceiling. */
   RUNNER_RESULT_INLINE_BYTES: int(0, 256 * 1024).default(32 * 1024),
   /** Sandboxes kept forked and warm ahead of time. */
@@ -80,6 +86,7 @@ export interface RunnerConfig {
   readonly heartbeatMs: number;
   readonly progressIntervalMs: number;
   readonly logCapBytes: number;
+  readonly logBatch: { readonly maxDelayMs: number; readonly maxBatchBytes: number; readonly ownObjectBytes: number };
   readonly inlineResultBytes: number;
   readonly spares: number;
   readonly workDir: string;
@@ -119,6 +126,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
   }
   const heartbeatMs = env.RUNNER_HEARTBEAT_MS ?? Math.max(10, Math.floor(runtime.leaseMs / 3));
   if (heartbeatMs >= runtime.leaseMs) problems.push(`RUNNER_HEARTBEAT_MS: ${heartbeatMs} must be shorter than JOBFLEET_LEASE_MS (${runtime.leaseMs}), or leases expire between heartbeats`);
+  if (env.RUNNER_LOG_OWN_OBJECT_BYTES > env.RUNNER_LOG_BATCH_BYTES) problems.push(`RUNNER_LOG_OWN_OBJECT_BYTES: ${env.RUNNER_LOG_OWN_OBJECT_BYTES} is above RUNNER_LOG_BATCH_BYTES (${env.RUNNER_LOG_BATCH_BYTES}), so a log below it might not fit a batch`);
   if (problems.length > 0) throw new ConfigError(`invalid runner configuration:\n  - ${problems.join('\n  - ')}`);
   const runnerId = env.RUNNER_ID ?? `${hostname()}-${pid}`;
   return {
@@ -136,6 +144,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     heartbeatMs,
     progressIntervalMs: env.RUNNER_PROGRESS_INTERVAL_MS,
     logCapBytes: env.RUNNER_LOG_CAP_BYTES,
+    logBatch: { maxDelayMs: env.RUNNER_LOG_BATCH_DELAY_MS, maxBatchBytes: env.RUNNER_LOG_BATCH_BYTES, ownObjectBytes: env.RUNNER_LOG_OWN_OBJECT_BYTES },
     inlineResultBytes: env.RUNNER_RESULT_INLINE_BYTES,
     spares: env.RUNNER_SPARES,
     workDir: env.RUNNER_WORK_DIR ?? join(tmpdir(), `jobfleet-runner-${runnerId.replace(/[^A-Za-z0-9_.-]/g, '_')}`),

@@ -7,6 +7,7 @@ import type { RunnableJob } from './catalogue';
 import type { RunnerConfig } from './config';
 import { DeleteBatcher } from './delete-batcher';
 import { TaskExecution, type TaskSummary } from './execute';
+import type { LogBatcher } from './log/batcher';
 import type { FileSink } from './log/upload';
 import type { ScaleInProtection } from './protection';
 import { parseDispatchMessage, type DispatchQueue, type QueueMessage } from './queue';
@@ -18,6 +19,8 @@ export interface RunnerDeps {
   readonly lifecycle: LifecycleDeps;
   readonly queue: DispatchQueue;
   readonly files: FileSink;
+  /** Task logs, batched into shared S3 objects (runner/log/batcher.ts); drained on stop. */
+  readonly logs: Pick<LogBatcher, 'add' | 'drain'>;
   readonly jobs: { get(name: string): RunnableJob | undefined };
   readonly pool: SandboxPool;
   readonly protection: ScaleInProtection;
@@ -126,6 +129,8 @@ export class Runner {
     }
     await this.loop;
     await this.deletes.drain();
+    // The batch still open holds ended tasks' logs: send it before the work directory goes.
+    await this.deps.logs.drain();
     if (this.livenessTimer) clearInterval(this.livenessTimer);
     this.deps.pool.close();
     await this.deps.protection.release();
@@ -240,6 +245,7 @@ export class Runner {
       {
         lifecycle: this.deps.lifecycle,
         files: this.deps.files,
+        logs: this.deps.logs,
         pool: this.deps.pool,
         config: this.config,
         logger: this.log,

@@ -6,7 +6,6 @@
  * reports how each ended, where its log went, and the status events that reached the bus.
  */
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { StatusEvent } from '../core/lifecycle/events';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -107,9 +106,11 @@ async function main(): Promise<void> {
     const withLog = (await Promise.all(kinds.map(([, p]) => p))).find((t) => t.job === 'long-progress');
     const logged = withLog ? await client.get(withLog.id) : undefined;
     if (logged?.logS3Key) {
-      const obj = await client.services.clients.s3.send(new GetObjectCommand({ Bucket: client.services.config.bucket, Key: logged.logS3Key }));
-      console.log(`\nThe log of ${logged.job} ${logged.id} (s3://${client.services.config.bucket}/${logged.logS3Key}):`);
-      console.log((await obj.Body?.transformToString())?.trim().split('\n').slice(0, 12).join('\n'));
+      // One ranged GET of its slice of a batch object (logs of tasks ending together share one).
+      const read = await client.waitForLog(logged.id, { timeoutMs: 10_000 });
+      const where = `s3://${client.services.config.bucket}/${logged.logS3Key}${logged.logRange ? ` bytes ${logged.logRange.offset}+${logged.logRange.length}` : ''}`;
+      console.log(`\nThe log of ${logged.job} ${logged.id} (${where}):`);
+      console.log(read.state === 'available' ? read.text.trim().split('\n').slice(0, 12).join('\n') : read.message);
     }
     if (events) {
       const ids = new Set(rows.map((r) => r[2]));

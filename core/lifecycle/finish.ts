@@ -29,6 +29,8 @@ export interface FinishRequest {
   readonly task: TaskRecord;
   readonly outcome: TerminalOutcome;
   readonly logS3Key?: string;
+  /** The log's slice of a batch object; recorded before the log is uploaded (an outcome never waits on its log). */
+  readonly logRange?: { readonly offset: number; readonly length: number };
   /** For schedules computed by the job module: the date its `nextRun` returned. */
   readonly nextRunAt?: number;
 }
@@ -96,6 +98,7 @@ export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now
     if (outcome.resultS3Key) set.resultS3Key = outcome.resultS3Key;
   } else if (outcome.error) set.error = outcome.error;
   if (req.logS3Key) set.logS3Key = req.logS3Key;
+  if (req.logS3Key && req.logRange) set.logRange = req.logRange;
   const remove = task.status === 'pending' ? ['gsi3pk', 'gsi3sk', 'held'] : [];
   if (options.settled) {
     set.effectsDone = true;
