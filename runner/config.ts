@@ -23,6 +23,8 @@ export const RunnerEnvSchema = z.object({
   RUNNER_ID: z.string().min(1).max(128).optional(),
   RUNNER_WAIT_TIME_SECONDS: int(0, 20).default(20),
   RUNNER_POLL_ERROR_DELAY_MS: int(1).default(1000),
+  /** A busy runner waits up to this long for more free slots before a receive (one SQS request brings up to 10 messages). */
+  RUNNER_RECEIVE_LINGER_MS: int(0, 5000).default(100),
   RUNNER_STOP_TIMEOUT_MS: int(0).default(110_000),
   RUNNER_CANCEL_GRACE_MS: int(0).default(10_000),
   RUNNER_TIMEOUT_GRACE_MS: int(0).default(1000),
@@ -79,6 +81,7 @@ export interface RunnerConfig {
   readonly largestJobSlots: number;
   readonly waitTimeSeconds: number;
   readonly pollErrorDelayMs: number;
+  readonly receiveLingerMs: number;
   readonly stopTimeoutMs: number;
   readonly cancelGraceMs: number;
   readonly timeoutGraceMs: number;
@@ -137,6 +140,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     largestJobSlots,
     waitTimeSeconds: env.RUNNER_WAIT_TIME_SECONDS,
     pollErrorDelayMs: env.RUNNER_POLL_ERROR_DELAY_MS,
+    receiveLingerMs: env.RUNNER_RECEIVE_LINGER_MS,
     stopTimeoutMs: env.RUNNER_STOP_TIMEOUT_MS,
     cancelGraceMs: env.RUNNER_CANCEL_GRACE_MS,
     timeoutGraceMs: env.RUNNER_TIMEOUT_GRACE_MS,

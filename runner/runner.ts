@@ -12,7 +12,8 @@ import type { FileSink } from './log/upload';
 import type { ScaleInProtection } from './protection';
 import { parseDispatchMessage, type DispatchQueue, type QueueMessage } from './queue';
 import type { SandboxPool } from './sandbox/sandbox';
-import { receiveBatchSize, SlotPool } from './slots';
+import { receiveDecision } from './receive-policy';
+import { SlotPool } from './slots';
 import { sleep } from '../core/sleep';
 
 export interface RunnerDeps {
@@ -141,10 +142,26 @@ export class Runner {
   private async pollLoop(): Promise<void> {
     const largest = this.config.largestJobSlots;
     const signal = this.pollAbort.signal;
+    let fitSince: number | undefined;
     while (!signal.aborted) {
-      const max = receiveBatchSize(this.slots.free, largest);
+      const now = this.now();
+      const decision = receiveDecision({
+        freeSlots: this.slots.free,
+        capacity: this.slots.capacity,
+        largestJobSlots: largest,
+        busy: this.slots.used > 0,
+        waitedMs: fitSince === undefined ? 0 : now - fitSince,
+        lingerMs: this.config.receiveLingerMs,
+      });
+      if (decision.kind === 'wait') {
+        fitSince = decision.forMs === undefined ? undefined : (fitSince ?? now);
+        await this.waitForSlots(decision.forMs, signal);
+        continue;
+      }
+      fitSince = undefined;
+      const max = decision.messages;
       // Room for `max` of the class's largest jobs is set aside before asking, so nothing received is ever handed back.
-      if (max === 0 || !this.slots.tryAcquire(max * largest)) {
+      if (!this.slots.tryAcquire(max * largest)) {
         await this.slots.whenReleased(signal);
         continue;
       }
@@ -172,6 +189,20 @@ export class Runner {
         this.batches.delete(batch);
         this.notifyIfIdle();
       });
+    }
+  }
+
+  /** Until slots are released, or `ms` passes (if given), or the loop stops. */
+  private async waitForSlots(ms: number | undefined, signal: AbortSignal): Promise<void> {
+    if (ms === undefined) return this.slots.whenReleased(signal);
+    const done = new AbortController();
+    const stop = () => done.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([this.slots.whenReleased(done.signal), sleep(ms, done.signal)]);
+    } finally {
+      done.abort();
+      signal.removeEventListener('abort', stop);
     }
   }
 

@@ -1,6 +1,6 @@
 import { finishTask } from '../../../core/lifecycle/finish';
 import { createTestEnvironment, type TestEnvironment } from '../../support/resources';
-import { alive, enqueue, pidOf, readObject, settled, taskLogText, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
+import { alive, enqueue, pidOf, settled, taskLogText, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
 
 jest.setTimeout(60_000);
 
