@@ -82,7 +82,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
       logs,
       jobs,
       // Scripts see the environment the runner was configured from (bucket, endpoint, region...).
-      pool: new SandboxPool({ entry: childEntry, execArgv, env: options.env as NodeJS.ProcessEnv }, config.spares),
+      pool: new SandboxPool({ entry: childEntry, execArgv, env: options.env as NodeJS.ProcessEnv }, config.spares, config.maxSpares),
       protection,
       logger,
       ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),

@@ -40,8 +40,10 @@ export const RunnerEnvSchema = z.object({
   RUNNER_LOG_OWN_OBJECT_BYTES: int(1, 5 * 1024 * 1024).default(1024 * 1024),
   /** Results larger than this go to S3. DynamoDB items stop at 400 KB, hence the ceiling. */
   RUNNER_RESULT_INLINE_BYTES: int(0, 256 * 1024).default(32 * 1024),
-  /** Sandboxes kept forked and warm ahead of time. */
+  /** Sandboxes kept forked and warm ahead of time while idle. */
   RUNNER_SPARES: int(0, 64).default(1),
+  /** At most this many warm spares when busy, sized to recent demand. @default the runner's slots */
+  RUNNER_MAX_SPARES: int(0, 64).optional(),
   RUNNER_WORK_DIR: z.string().min(1).optional(),
   RUNNER_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RUNNER_JOB_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -92,6 +94,7 @@ export interface RunnerConfig {
   readonly logBatch: { readonly maxDelayMs: number; readonly maxBatchBytes: number; readonly ownObjectBytes: number };
   readonly inlineResultBytes: number;
   readonly spares: number;
+  readonly maxSpares: number;
   readonly workDir: string;
   readonly logLevel: string;
   readonly jobLogLevel: string;
@@ -151,6 +154,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     logBatch: { maxDelayMs: env.RUNNER_LOG_BATCH_DELAY_MS, maxBatchBytes: env.RUNNER_LOG_BATCH_BYTES, ownObjectBytes: env.RUNNER_LOG_OWN_OBJECT_BYTES },
     inlineResultBytes: env.RUNNER_RESULT_INLINE_BYTES,
     spares: env.RUNNER_SPARES,
+    maxSpares: Math.max(env.RUNNER_SPARES, env.RUNNER_MAX_SPARES ?? Math.min(slots, 64)),
     workDir: env.RUNNER_WORK_DIR ?? join(tmpdir(), `jobfleet-runner-${runnerId.replace(/[^A-Za-z0-9_.-]/g, '_')}`),
     logLevel: env.RUNNER_LOG_LEVEL,
     jobLogLevel: env.RUNNER_JOB_LOG_LEVEL,
