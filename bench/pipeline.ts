@@ -172,7 +172,7 @@ async function floor(env: TestEnvironment, tasks: number, inFlight: number, grou
   await inParallel(groups, Math.max(1, Math.round(inFlight / group)), async (size) => {
     const now = Date.now();
     const batch = Array.from({ length: size }, () => newTask(snapshot, { args: null, dueAt: now }, now));
-    await Promise.all(batch.map((t) => store.put(t)));
+    await Promise.all(batch.map((t) => store.create(t)));
     const claimed = await Promise.all(
       batch.map(async (t) => {
         const entry: SchedEntry = { id: t.id, at: t.dueAt, sk: schedSk(t.dueAt, t.priority, t.id), token: t.token, job: t.job, slots: t.slots, slotClass: t.slotClass };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { systemClock } from '../core/clock';
+import { systemClock, type Clock } from '../core/clock';
 import type { Catalogue } from '../core/catalogue';
 import { loadRuntimeConfig } from '../core/config/runtime';
 import { ConfigError } from '../core/errors';
@@ -28,6 +28,8 @@ export interface RunnerAppOptions {
   /** Scale-in protection port; looked up from the ECS metadata endpoint otherwise. */
   readonly protection?: ProtectionPort;
   readonly onTaskEnd?: (summary: TaskSummary) => void;
+  /** @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface RunnerApp {
@@ -66,18 +68,18 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   }
   const services = options.services ?? createServices(runtime);
   const protectionPort = options.protection ?? (await createProtectionPort(config.ecsMetadataUri, runtime.region, logger));
-  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs });
+  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs, ...(options.clock ? { clock: options.clock } : {}) });
   const files = options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket });
   const logs = new LogBatcher(files, {
     ...config.logBatch,
     spoolDir: join(config.workDir, 'log-spool'),
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     onLost: (err, lost) => logger.error({ err, key: lost.key, tasks: lost.tasks }, 'could not upload task logs to S3; their tasks\' logs are lost'),
   });
   const runner = new Runner(
     {
       lifecycle: services,
-      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds),
+      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds, runtime.awsRequestTimeoutMs),
       files,
       logs,
       jobs,
@@ -86,6 +88,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
       protection,
       logger,
       ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
     config,
   );

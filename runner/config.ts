@@ -30,6 +30,8 @@ export const RunnerEnvSchema = z.object({
   RUNNER_TIMEOUT_GRACE_MS: int(0).default(1000),
   /** @default JOBFLEET_LEASE_MS / 3 */
   RUNNER_HEARTBEAT_MS: int(10).optional(),
+  /** How long before its lease ends a script is stopped when no heartbeat proved the lease. @default JOBFLEET_LEASE_MS / 10 */
+  RUNNER_FENCE_MARGIN_MS: int(1).optional(),
   RUNNER_PROGRESS_INTERVAL_MS: int(0).default(1000),
   RUNNER_LOG_CAP_BYTES: int(1024).default(DEFAULT_LOG_CAP_BYTES),
   /** A batch of task logs is sent at most this long after its first log joined it. */
@@ -89,6 +91,8 @@ export interface RunnerConfig {
   readonly timeoutGraceMs: number;
   readonly leaseMs: number;
   readonly heartbeatMs: number;
+  /** Self-fencing: with no renewal proved by (lease end - this), the script is stopped as lost; its sandbox ends itself at half this before the lease ends. */
+  readonly fenceMarginMs: number;
   readonly progressIntervalMs: number;
   readonly logCapBytes: number;
   readonly logBatch: { readonly maxDelayMs: number; readonly maxBatchBytes: number; readonly ownObjectBytes: number };
@@ -133,6 +137,10 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
   const heartbeatMs = env.RUNNER_HEARTBEAT_MS ?? Math.max(10, Math.floor(runtime.leaseMs / 3));
   if (heartbeatMs >= runtime.leaseMs) problems.push(`RUNNER_HEARTBEAT_MS: ${heartbeatMs} must be shorter than JOBFLEET_LEASE_MS (${runtime.leaseMs}), or leases expire between heartbeats`);
   if (env.RUNNER_LOG_OWN_OBJECT_BYTES > env.RUNNER_LOG_BATCH_BYTES) problems.push(`RUNNER_LOG_OWN_OBJECT_BYTES: ${env.RUNNER_LOG_OWN_OBJECT_BYTES} is above RUNNER_LOG_BATCH_BYTES (${env.RUNNER_LOG_BATCH_BYTES}), so a log below it might not fit a batch`);
+  const fenceMarginMs = env.RUNNER_FENCE_MARGIN_MS ?? Math.max(1, Math.floor(runtime.leaseMs / 10));
+  if (heartbeatMs < runtime.leaseMs && heartbeatMs >= runtime.leaseMs - fenceMarginMs) {
+    problems.push(`RUNNER_FENCE_MARGIN_MS: ${fenceMarginMs} leaves no time for a heartbeat: the lease (${runtime.leaseMs}) minus the margin must be longer than RUNNER_HEARTBEAT_MS (${heartbeatMs})`);
+  }
   if (problems.length > 0) throw new ConfigError(`invalid runner configuration:\n  - ${problems.join('\n  - ')}`);
   const runnerId = env.RUNNER_ID ?? `${hostname()}-${pid}`;
   return {
@@ -149,6 +157,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     timeoutGraceMs: env.RUNNER_TIMEOUT_GRACE_MS,
     leaseMs: runtime.leaseMs,
     heartbeatMs,
+    fenceMarginMs,
     progressIntervalMs: env.RUNNER_PROGRESS_INTERVAL_MS,
     logCapBytes: env.RUNNER_LOG_CAP_BYTES,
     logBatch: { maxDelayMs: env.RUNNER_LOG_BATCH_DELAY_MS, maxBatchBytes: env.RUNNER_LOG_BATCH_BYTES, ownObjectBytes: env.RUNNER_LOG_OWN_OBJECT_BYTES },

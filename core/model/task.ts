@@ -78,6 +78,8 @@ export interface TaskRecord extends JobSnapshot {
   readonly logS3Key?: string;
   /** Set when the log is a slice of a shared batch object (core/logs/log-location.ts): read it with a ranged GET. */
   readonly logRange?: { readonly offset: number; readonly length: number };
+  /** A computed schedule's next date as its job module gave it (null: it gave none), stored with the terminal write. */
+  readonly nextRunAt?: number | null;
   /** True once the follow-up work after the terminal write is done. */
   readonly effectsDone?: boolean;
   /**
@@ -114,6 +116,8 @@ export interface ScheduleRecord {
   readonly createdAt: number;
   /** Job metadata copied onto each occurrence. */
   readonly snapshot: JobSnapshot;
+  /** Why a schedule ended without being stopped (its job module returned no next date). */
+  readonly endedBy?: string;
   /** Declared in the catalogue (reconciled by sync) rather than created through the SDK. */
   readonly declared?: boolean;
 }

@@ -15,7 +15,9 @@ import type { JobfleetCore } from './jobfleet-core';
 
 /** Where the image keeps the compiled job modules (runner/Dockerfile builds them there). */
 export const JOBS_ROOT_IN_IMAGE = '/app/dist/jobs';
-export const METRIC_NAMESPACE = 'Jobfleet';
+import { METRIC, METRIC_NAMESPACE, SLOT_CLASS_DIMENSION } from '../../core/protocol/metrics';
+
+export { METRIC_NAMESPACE };
 
 export interface RunnerFleetProps {
   readonly core: JobfleetCore;
@@ -201,8 +203,8 @@ export class RunnerFleet extends Construct {
     });
     const demand = new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
-      metricName: 'SlotDemand',
-      dimensionsMap: { SlotClass: name },
+      metricName: METRIC.slotDemand,
+      dimensionsMap: { [SLOT_CLASS_DIMENSION]: name },
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(1),
     });
@@ -288,9 +290,9 @@ export class RunnerFleet extends Construct {
       logGroup,
       filterPattern: logs.FilterPattern.allEvents(),
       metricNamespace: METRIC_NAMESPACE,
-      metricName: 'RunnerFailures',
+      metricName: METRIC.runnerFailures,
       metricValue: '1',
     });
-    return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: 'RunnerFailures', statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
+    return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: METRIC.runnerFailures, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
   }
 }

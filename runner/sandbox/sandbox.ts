@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
+import type { RunHandlers, SandboxReport, SandboxSource, TaskSandbox } from './port';
 import type { AbortReason, ChildMessage, RunRequest } from './protocol';
 import { sparesFor } from './spares';
 
@@ -38,25 +39,7 @@ export function findSetpriv(path = process.env.PATH ?? ''): string | undefined {
 
 let setprivOnPath: string | undefined | null = null;
 
-/** Everything the runner learns from one sandbox, once its process is gone. */
-export interface SandboxReport {
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** The script resolved. */
-  readonly done?: Extract<ChildMessage, { type: 'done' }>;
-  /** The module failed to load or the script threw. */
-  readonly failed?: Extract<ChildMessage, { type: 'failed' }>;
-  readonly startedAt?: number;
-  readonly nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
-  /** The process could not be started at all. */
-  readonly spawnError?: Error;
-  /** When the runner saw the process end (epoch ms). */
-  readonly exitedAt: number;
-}
-
-export interface RunHandlers {
-  onProgress?(percent: number, message?: string): void;
-}
+export type { RunHandlers, SandboxReport, SandboxSource, TaskSandbox } from './port';
 
 /** The child entry next to this file: `.ts` from source (run through tsx), `.js` once built. */
 export function defaultChildEntry(): string {
@@ -76,7 +59,7 @@ export function tsxExecArgv(): string[] {
  * (`process.kill(-pid)`), scripts' own children included. It may be started ahead of time (a warm
  * spare) but runs one task only.
  */
-export class Sandbox {
+export class Sandbox implements TaskSandbox {
   readonly process: ChildProcess;
   readonly forkedAt = Date.now();
   private readyAt?: number;
@@ -87,6 +70,7 @@ export class Sandbox {
   private done?: Extract<ChildMessage, { type: 'done' }>;
   private failed?: Extract<ChildMessage, { type: 'failed' }>;
   private nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
+  private deadlinePassed?: Extract<ChildMessage, { type: 'deadline-passed' }>;
   private used = false;
   private readonly readyWaiters: ((ms: number) => void)[] = [];
 
@@ -172,6 +156,11 @@ export class Sandbox {
     if (this.process.connected) this.process.send({ type: 'abort', reason }, () => undefined);
   }
 
+  /** The child arms its own timer: it ends itself then unless extended (see protocol.ts). */
+  setDeadline(remainingMs: number): void {
+    if (this.process.connected) this.process.send({ type: 'deadline', remainingMs: Math.max(0, remainingMs) }, () => undefined);
+  }
+
   /** SIGKILL to the sandbox's whole process group. Safe to call at any time, any number of times. */
   kill(): void {
     const pid = this.process.pid;
@@ -216,6 +205,7 @@ export class Sandbox {
         break;
       case 'started':
         this.startedAt = message.at;
+        this.handlers.onStarted?.(message.at);
         break;
       case 'progress':
         this.handlers.onProgress?.(message.percent, message.message);
@@ -228,6 +218,9 @@ export class Sandbox {
         break;
       case 'failed':
         this.failed = message;
+        break;
+      case 'deadline-passed':
+        this.deadlinePassed = message;
         break;
     }
   }
@@ -243,6 +236,7 @@ export class Sandbox {
       ...(this.failed ? { failed: this.failed } : {}),
       ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
       ...(this.nextRun ? { nextRun: this.nextRun } : {}),
+      ...(this.deadlinePassed ? { deadlinePassed: this.deadlinePassed } : {}),
       ...(spawnError ? { spawnError } : {}),
     };
     return this.report;
@@ -256,7 +250,7 @@ const DEMAND_WINDOW_MS = 5000;
  * Hands out sandboxes, keeping `spares` of them forked and warm ahead of time, so a task does not
  * wait for Node to boot. Each sandbox serves one task; the pool refills behind it.
  */
-export class SandboxPool {
+export class SandboxPool implements SandboxSource {
   private readonly spares: Sandbox[] = [];
   private closed = false;
   private readonly takes: number[] = [];
