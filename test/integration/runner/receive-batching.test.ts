@@ -11,7 +11,8 @@ describe('runner: batched receives', () => {
   let runner: TestRunner | undefined;
 
   beforeEach(async () => {
-    env = await createTestEnvironment('runner-receive');
+    // A production-length lease: on a loaded machine a short one can make the runner fence itself off its tasks, which is not what this test is about.
+    env = await createTestEnvironment('runner-receive', { env: { JOBFLEET_LEASE_MS: '30000', JOBFLEET_GRACE_MS: '30000' } });
   });
 
   afterEach(async () => {
