@@ -21,6 +21,8 @@ import repoCatalogue from '../jobs/catalogue';
 import { awsClients, uniqueName } from '../test/support/aws';
 import { createTestEnvironment } from '../test/support/resources';
 import { countCalls } from './call-counter';
+import { runnerDollarsPerTask, tickerDollarsPerTask } from './compute';
+import { readResults, round, writeSection } from './results';
 import { startInProcessRunner } from './in-process-runner';
 import { meterWriteUnits } from './write-units';
 
@@ -36,6 +38,8 @@ const PRICE = {
 
 interface CostRun {
   readonly ticks: number;
+  /** Time spent inside ticks, per task (the ticker Lambda's busy time). */
+  readonly tickMsPerTask: number;
   readonly writeUnits: Record<string, number>;
   readonly writeUnitsPerTask: number;
   readonly callsPerTask: Record<string, number>;
@@ -86,8 +90,11 @@ async function costRun(tasks: number, events: boolean): Promise<CostRun> {
     // Everything is scheduled before the first tick, so the figures hold few empty ticks.
     const deadline = Date.now() + 120_000;
     let ticks = 0;
+    let tickMs = 0;
     while (ended < tasks && Date.now() < deadline) {
+      const tickStarted = performance.now();
       await ticker.tick(Date.now());
+      tickMs += performance.now() - tickStarted;
       ticks++;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -115,12 +122,14 @@ async function costRun(tasks: number, events: boolean): Promise<CostRun> {
       'DynamoDB writes': units.total() * PRICE.writeUnit,
       'DynamoDB reads (upper bound)': reads * PRICE.readUnit,
       SQS: sum('SQS.') * PRICE.sqsRequest,
-      'S3 (log upload)': sum('S3.', ['PutObject']) * PRICE.s3Put,
+      // PUT-class requests: single PUTs and every multipart call (batched logs, large logs and results).
+      'S3 (log upload)': sum('S3.', ['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']) * PRICE.s3Put,
       // Billed per event (up to 10 share a PutEvents call).
       EventBridge: published * PRICE.event,
     };
     return {
       ticks,
+      tickMsPerTask: tickMs / tasks,
       writeUnits: Object.fromEntries(Object.entries(units.snapshot()).map(([k, v]) => [k, perTask(v)])),
       writeUnitsPerTask: perTask(units.total()),
       callsPerTask: Object.fromEntries(Object.entries(snapshot).map(([k, v]) => [k, perTask(v)])),
@@ -138,16 +147,57 @@ async function costRun(tasks: number, events: boolean): Promise<CostRun> {
 
 const f = (n: number, d = 2) => n.toFixed(d);
 
-export async function benchCost(): Promise<void> {
+/** The ticker Lambda's memory (infra/constructs/ticker.ts default). */
+const TICKER_MEMORY_GB = 256 / 1024;
+
+/** Runner compute figures from this run's runner bench, or the last one recorded in bench/results.json. */
+function runnerCompute(given?: { cpuSecondsPerTask: number; rssGbSecondsPerTask: number }): { cpuSecondsPerTask: number; rssGbSecondsPerTask: number; from: string } | undefined {
+  if (given) return { ...given, from: 'this run\'s runner bench' };
+  const runner = readResults().runner as { cpuSecondsPerTask?: number; rssGbSecondsPerTask?: number } | undefined;
+  const runs = readResults().runs as Record<string, { commit: string }> | undefined;
+  if (runner?.cpuSecondsPerTask === undefined) return undefined;
+  return { cpuSecondsPerTask: runner.cpuSecondsPerTask, rssGbSecondsPerTask: runner.rssGbSecondsPerTask ?? Number.NaN, from: `bench/results.json (runner bench of ${runs?.runner?.commit ?? '?'})` };
+}
+
+export async function benchCost(given?: { cpuSecondsPerTask: number; rssGbSecondsPerTask: number }): Promise<void> {
   const tasks = Number(process.env.BENCH_COST_TASKS) || 100;
+  const compute = runnerCompute(given);
+  const smallClass = repoCatalogue.fleet.classes.find((c) => c.name === 'small');
+  const classVcpu = (smallClass?.cpu ?? 512) / 1024;
+  const classMemoryGb = (smallClass?.memoryMiB ?? 1024) / 1024;
   console.log(`\n== cost of a small no-op task, end to end (SDK -> ticker -> runner, ${tasks} tasks per run, write units priced from the items) ==`);
+  const section: Record<string, unknown> = { dollarsPerMillion: {}, tasksPerRun: tasks };
   for (const events of [false, true]) {
     const run = await costRun(tasks, events);
+    const withoutCompute = run.dollarsPerTask * 1e6;
+    const runnerPart = compute ? runnerDollarsPerTask({ ...compute, classVcpu, classMemoryGb }) : undefined;
+    const tickerGbS = (run.tickMsPerTask / 1000) * TICKER_MEMORY_GB;
+    const computeDollars = ((runnerPart?.dollars ?? Number.NaN) + tickerDollarsPerTask(tickerGbS)) * 1e6;
+    const s3 = run.dollarsPerMillion['S3 (log upload)'] ?? 0;
     console.log(`\n-- status events ${events ? 'on (terminal events: the default)' : 'off'}; ${run.ticks} ticks (each queries every sched partition)`);
-    console.log(`  DynamoDB write units/task ${f(run.writeUnitsPerTask)}   (${Object.entries(run.writeUnits).map(([k, v]) => `${k} ${f(v)}`).join(', ')})   budget: 7; docs/data-model.md: 7`);
+    console.log(`  DynamoDB write units/task ${f(run.writeUnitsPerTask)}   (${Object.entries(run.writeUnits).map(([k, v]) => `${k} ${f(v)}`).join(', ')})   budget: 7`);
     console.log(`  calls/task                ${Object.entries(run.callsPerTask).map(([k, v]) => `${k} ${f(v)}`).join(', ')}`);
-    console.log(`  $ per million tasks       ${f(run.dollarsPerTask * 1e6)} (${Object.entries(run.dollarsPerMillion).map(([k, v]) => `${k} ${f(v)}`).join(', ')}); compute (Lambda, Fargate) not included`);
+    console.log(`  $ per million, no compute ${f(withoutCompute)} (${Object.entries(run.dollarsPerMillion).map(([k, v]) => `${k} ${f(v)}`).join(', ')})   target: <= ${events ? '7.00' : '6.00'}  ${withoutCompute <= (events ? 7 : 6) ? 'OK' : 'MISS'}`);
+    console.log(
+      `  compute per million       ${f(computeDollars)} = runner ${runnerPart ? `${f(runnerPart.dollars * 1e6)} (${f(runnerPart.vcpuSeconds * 1000, 1)} vCPU-ms + ${f(runnerPart.gbSeconds * 1000, 1)} GB-ms billed per task at the small class's ${classVcpu} vCPU / ${classMemoryGb} GB; from ${compute?.from})` : 'n/a (no runner bench figures yet)'} + ticker ${f(tickerDollarsPerTask(tickerGbS) * 1e6)} (${f(tickerGbS * 1000, 3)} GB-ms per task in ticks)`,
+    );
+    console.log(`  $ per million, total      ${f(withoutCompute + computeDollars)}`);
+    (section.dollarsPerMillion as Record<string, unknown>)[events ? 'eventsOn' : 'eventsOff'] = {
+      total: round(withoutCompute + computeDollars, 3),
+      withoutCompute: round(withoutCompute, 3),
+      compute: round(computeDollars, 3),
+      s3: round(s3, 3),
+      breakdown: Object.fromEntries(Object.entries(run.dollarsPerMillion).map(([k, v]) => [k, round(v, 3)])),
+      callsPerTask: Object.fromEntries(Object.entries(run.callsPerTask).map(([k, v]) => [k, round(v, 3)])),
+      tickerGbSecondsPerTask: round(tickerGbS, 6),
+      runnerVcpuSecondsPerTask: runnerPart ? round(runnerPart.vcpuSeconds, 4) : null,
+      runnerGbSecondsPerTask: runnerPart ? round(runnerPart.gbSeconds, 4) : null,
+    };
+    if (!events) section.writeUnitsPerTask = round(run.writeUnitsPerTask, 2);
+    else section.writeUnitsPerTaskEventsOn = round(run.writeUnitsPerTask, 2);
   }
+  section.computeFrom = compute?.from ?? null;
+  writeSection('cost', { ...section });
 }
 
 if (require.main === module) {

@@ -1,7 +1,8 @@
 /**
- * `npm run bench [ticker|runner|cost]`: the performance figures of the ticker and the runner,
- * and the cost of a task end to end, measured against the local AWS (started here if nothing
- * answers, and stopped again afterwards).
+ * `npm run bench [ticker|runner|cost|pipeline]`: the performance figures of the ticker and the
+ * runner, the cost of a task end to end (compute included), and the whole pipeline at volume
+ * against its floor, measured against the local AWS (started here if nothing answers, and stopped
+ * again afterwards). Every section also writes its figures to bench/results.json.
  */
 import { ensureLocalAws } from '../scripts/ensure-local-aws';
 
@@ -13,14 +14,21 @@ async function main(): Promise<void> {
       const { benchTicker } = await import('./ticker');
       await benchTicker();
     }
+    let runner: { cpuSecondsPerTask: number; rssGbSecondsPerTask: number } | undefined;
     if (!only || only === 'runner') {
       const { benchRunner } = await import('./runner');
-      await benchRunner();
+      runner = await benchRunner();
     }
     if (!only || only === 'cost') {
       const { benchCost } = await import('./cost');
-      await benchCost();
+      // Compute priced from this run's runner figures, or else the last ones in bench/results.json.
+      await benchCost(runner);
     }
+    if (!only || only === 'pipeline') {
+      const { benchPipeline } = await import('./pipeline');
+      await benchPipeline();
+    }
+    console.log('\nfigures written to bench/results.json');
   } finally {
     await local.release();
   }

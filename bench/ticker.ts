@@ -18,6 +18,7 @@ import { SqsDispatcher, type DispatchSender } from '../functions/ticker/sqs-disp
 import { Ticker } from '../functions/ticker/tick';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
 import { countCalls, itemBytes, readUnits } from './call-counter';
+import { round, writeSection } from './results';
 
 const BENCH_FLEET: FleetConfig = {
   classes: [
@@ -301,4 +302,13 @@ export async function benchTicker(): Promise<void> {
   const growth = reads.backlog.units / reads.empty.units - 1;
   row('difference', `${fmt(growth * 100, 1)} %`, 'within 10 %', ok(Math.abs(growth) <= 0.1));
   out();
+  writeSection('ticker', {
+    burstLagMs: { p50: round(withLookahead.p50, 0), p99: round(withLookahead.p99, 0), max: round(withLookahead.max, 0) },
+    burstLagNoLookaheadMs: { p50: round(without.p50, 0), p99: round(without.p99, 0) },
+    claimsPerSecond: round(tp.claimsPerSecond, 1),
+    rawWritesPerSecond: round(tp.rawPerSecond, 1),
+    claimRateVsRaw: round(ratio, 3),
+    callsPerTask: Object.fromEntries(Object.entries(tp.callsPerTask).map(([k, v]) => [k, round(v, 4)])),
+    readUnitsPerTick: { empty: round(reads.empty.units, 2), backlog: round(reads.backlog.units, 2) },
+  });
 }

@@ -21,6 +21,7 @@ import { AggregateStore } from './ops/aggregate-store';
 import { deadLetterOf, peekDeadLetters, redriveDeadLetters } from './ops/fleet';
 import { describeSpec, nextDueTimes, scheduleState } from './ops/schedule-words';
 import { bulk, findTasks, parseFilter, type BulkAction, type TaskFilter } from './ops/task-filter';
+import { ownLogKey } from './logs/log-location';
 import { JobfleetClient } from './sdk/client';
 import { resolveEnvironment } from './cli/environment';
 import { alive, localDown, localProcesses, localUp } from './cli/local-fleet';
@@ -374,11 +375,18 @@ async function followLogs(client: JobfleetClient, output: Output, taskId: string
     await new Promise((r) => setTimeout(r, 1000));
     task = await client.get(taskId);
   }
-  const key = attempt !== undefined ? `logs/${task.job}/${task.id}/${attempt}.log` : task.logS3Key;
-  if (!key) {
-    throw new TaskNotFoundError(`${taskId}'s log: the task is ${task.status} and has no uploaded log${isTerminal(task.status) ? '' : ' yet (use --follow to wait for it)'}`);
+  if (attempt === undefined || attempt === task.attempt) {
+    // The latest attempt's log may be a range of a batch object: the SDK reads it with one ranged GET.
+    const read = follow ? await client.waitForLog(taskId) : await client.readLog(task);
+    if (read.state !== 'available') throw new TaskNotFoundError(`${taskId}'s log: ${read.message}${read.state === 'pending' && !follow ? ' (use --follow to wait for it)' : ''}`);
+    if (output.json) output.result({ taskId, key: task.logS3Key, log: read.text });
+    else process.stdout.write(read.text);
+    return;
   }
-  const object = await client.services.clients.s3.send(new GetObjectCommand({ Bucket: client.services.config.bucket, Key: key }));
+  // An earlier attempt: only a log large enough to have had its own object is still addressable.
+  const key = ownLogKey(task.job, task.id, attempt);
+  const object = await client.services.clients.s3.send(new GetObjectCommand({ Bucket: client.services.config.bucket, Key: key })).catch(() => undefined);
+  if (!object) throw new TaskNotFoundError(`${taskId}'s log of attempt ${attempt}: only the latest attempt's log, or a large one (1 MiB and more), can be read`);
   const text = (await object.Body?.transformToString()) ?? '';
   if (output.json) output.result({ taskId, key, log: text });
   else process.stdout.write(text);

@@ -10,3 +10,5 @@ export { createAwsClients, type AwsClients } from './store/aws-clients';
 export * from './errors';
 export type { TaskRecord, TaskStatus, ScheduleRecord, ScheduleSpec, TaskError, FailureReason, MissedRunPolicy } from './model/task';
 export { defineJob, type JobContext, type JobHandler, type JobModule, type NextRun } from './job-contract';
+export type { TaskLogRead } from './logs/read-log';
+export { LOG_UPLOAD_DEADLINE_MS, type LogLocation, type LogRange } from './logs/log-location';

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock';
+import { systemClock, type Clock } from '../core/clock';
 import type { Catalogue } from '../core/catalogue';
 import { loadRuntimeConfig } from '../core/config/runtime';
 import { ConfigError } from '../core/errors';
@@ -8,6 +9,7 @@ import { cataloguePath, JobIndex, loadCatalogueModule } from './catalogue';
 import { parseRunnerEnv, resolveRunnerConfig, type RunnerConfig } from './config';
 import type { TaskSummary } from './execute';
 import { createRunnerLogger } from './logger';
+import { LogBatcher } from './log/batcher';
 import { S3FileSink, type FileSink } from './log/upload';
 import { createProtectionPort, ScaleInProtection, type ProtectionPort } from './protection';
 import { SqsDispatchQueue, type DispatchQueue } from './queue';
@@ -67,14 +69,22 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   const services = options.services ?? createServices(runtime);
   const protectionPort = options.protection ?? (await createProtectionPort(config.ecsMetadataUri, runtime.region, logger));
   const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs, ...(options.clock ? { clock: options.clock } : {}) });
+  const files = options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket });
+  const logs = new LogBatcher(files, {
+    ...config.logBatch,
+    spoolDir: join(config.workDir, 'log-spool'),
+    clock: options.clock ?? systemClock,
+    onLost: (err, lost) => logger.error({ err, key: lost.key, tasks: lost.tasks }, 'could not upload task logs to S3; their tasks\' logs are lost'),
+  });
   const runner = new Runner(
     {
       lifecycle: services,
       queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds, runtime.awsRequestTimeoutMs),
-      files: options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket }),
+      files,
+      logs,
       jobs,
       // Scripts see the environment the runner was configured from (bucket, endpoint, region...).
-      pool: new SandboxPool({ entry: childEntry, execArgv, env: options.env as NodeJS.ProcessEnv }, config.spares),
+      pool: new SandboxPool({ entry: childEntry, execArgv, env: options.env as NodeJS.ProcessEnv }, config.spares, config.maxSpares),
       protection,
       logger,
       ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),

@@ -23,6 +23,8 @@ export const RunnerEnvSchema = z.object({
   RUNNER_ID: z.string().min(1).max(128).optional(),
   RUNNER_WAIT_TIME_SECONDS: int(0, 20).default(20),
   RUNNER_POLL_ERROR_DELAY_MS: int(1).default(1000),
+  /** A busy runner waits up to this long for more free slots before a receive (one SQS request brings up to 10 messages). */
+  RUNNER_RECEIVE_LINGER_MS: int(0, 5000).default(100),
   RUNNER_STOP_TIMEOUT_MS: int(0).default(110_000),
   RUNNER_CANCEL_GRACE_MS: int(0).default(10_000),
   RUNNER_TIMEOUT_GRACE_MS: int(0).default(1000),
@@ -32,10 +34,18 @@ export const RunnerEnvSchema = z.object({
   RUNNER_FENCE_MARGIN_MS: int(1).optional(),
   RUNNER_PROGRESS_INTERVAL_MS: int(0).default(1000),
   RUNNER_LOG_CAP_BYTES: int(1024).default(DEFAULT_LOG_CAP_BYTES),
+  /** A batch of task logs is sent at most this long after its first log joined it. */
+  RUNNER_LOG_BATCH_DELAY_MS: int(0, 30_000).default(2000),
+  /** A batch of task logs is sent once it holds this many bytes. */
+  RUNNER_LOG_BATCH_BYTES: int(1024, 5 * 1024 * 1024).default(5 * 1024 * 1024),
+  /** Task logs of this size or more get an S3 object of their own (multipart above 5 MiB). */
+  RUNNER_LOG_OWN_OBJECT_BYTES: int(1, 5 * 1024 * 1024).default(1024 * 1024),
   /** Results larger than this go to S3. DynamoDB items stop at 400 KB, hence the ceiling. */
   RUNNER_RESULT_INLINE_BYTES: int(0, 256 * 1024).default(32 * 1024),
-  /** Sandboxes kept forked and warm ahead of time. */
+  /** Sandboxes kept forked and warm ahead of time while idle. */
   RUNNER_SPARES: int(0, 64).default(1),
+  /** At most this many warm spares when busy, sized to recent demand. @default the runner's slots */
+  RUNNER_MAX_SPARES: int(0, 64).optional(),
   RUNNER_WORK_DIR: z.string().min(1).optional(),
   RUNNER_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RUNNER_JOB_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -75,6 +85,7 @@ export interface RunnerConfig {
   readonly largestJobSlots: number;
   readonly waitTimeSeconds: number;
   readonly pollErrorDelayMs: number;
+  readonly receiveLingerMs: number;
   readonly stopTimeoutMs: number;
   readonly cancelGraceMs: number;
   readonly timeoutGraceMs: number;
@@ -84,8 +95,10 @@ export interface RunnerConfig {
   readonly fenceMarginMs: number;
   readonly progressIntervalMs: number;
   readonly logCapBytes: number;
+  readonly logBatch: { readonly maxDelayMs: number; readonly maxBatchBytes: number; readonly ownObjectBytes: number };
   readonly inlineResultBytes: number;
   readonly spares: number;
+  readonly maxSpares: number;
   readonly workDir: string;
   readonly logLevel: string;
   readonly jobLogLevel: string;
@@ -123,6 +136,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
   }
   const heartbeatMs = env.RUNNER_HEARTBEAT_MS ?? Math.max(10, Math.floor(runtime.leaseMs / 3));
   if (heartbeatMs >= runtime.leaseMs) problems.push(`RUNNER_HEARTBEAT_MS: ${heartbeatMs} must be shorter than JOBFLEET_LEASE_MS (${runtime.leaseMs}), or leases expire between heartbeats`);
+  if (env.RUNNER_LOG_OWN_OBJECT_BYTES > env.RUNNER_LOG_BATCH_BYTES) problems.push(`RUNNER_LOG_OWN_OBJECT_BYTES: ${env.RUNNER_LOG_OWN_OBJECT_BYTES} is above RUNNER_LOG_BATCH_BYTES (${env.RUNNER_LOG_BATCH_BYTES}), so a log below it might not fit a batch`);
   const fenceMarginMs = env.RUNNER_FENCE_MARGIN_MS ?? Math.max(1, Math.floor(runtime.leaseMs / 10));
   if (heartbeatMs < runtime.leaseMs && heartbeatMs >= runtime.leaseMs - fenceMarginMs) {
     problems.push(`RUNNER_FENCE_MARGIN_MS: ${fenceMarginMs} leaves no time for a heartbeat: the lease (${runtime.leaseMs}) minus the margin must be longer than RUNNER_HEARTBEAT_MS (${heartbeatMs})`);
@@ -137,6 +151,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     largestJobSlots,
     waitTimeSeconds: env.RUNNER_WAIT_TIME_SECONDS,
     pollErrorDelayMs: env.RUNNER_POLL_ERROR_DELAY_MS,
+    receiveLingerMs: env.RUNNER_RECEIVE_LINGER_MS,
     stopTimeoutMs: env.RUNNER_STOP_TIMEOUT_MS,
     cancelGraceMs: env.RUNNER_CANCEL_GRACE_MS,
     timeoutGraceMs: env.RUNNER_TIMEOUT_GRACE_MS,
@@ -145,8 +160,10 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     fenceMarginMs,
     progressIntervalMs: env.RUNNER_PROGRESS_INTERVAL_MS,
     logCapBytes: env.RUNNER_LOG_CAP_BYTES,
+    logBatch: { maxDelayMs: env.RUNNER_LOG_BATCH_DELAY_MS, maxBatchBytes: env.RUNNER_LOG_BATCH_BYTES, ownObjectBytes: env.RUNNER_LOG_OWN_OBJECT_BYTES },
     inlineResultBytes: env.RUNNER_RESULT_INLINE_BYTES,
     spares: env.RUNNER_SPARES,
+    maxSpares: Math.max(env.RUNNER_SPARES, env.RUNNER_MAX_SPARES ?? Math.min(slots, 64)),
     workDir: env.RUNNER_WORK_DIR ?? join(tmpdir(), `jobfleet-runner-${runnerId.replace(/[^A-Za-z0-9_.-]/g, '_')}`),
     logLevel: env.RUNNER_LOG_LEVEL,
     jobLogLevel: env.RUNNER_JOB_LOG_LEVEL,

@@ -6,8 +6,10 @@ import { isTerminal, type TaskRecord } from '../core/model/task';
 import type { RunnableJob } from './catalogue';
 import type { RunnerConfig } from './config';
 import { Heartbeat } from './heartbeat';
+import type { LogLocation } from '../core/logs/log-location';
 import { LeaseFence } from './lease-fence';
-import { logKey, resultKey, type FileSink } from './log/upload';
+import type { LogBatcher } from './log/batcher';
+import { resultKey, type FileSink } from './log/upload';
 import { decideOutcome, type StopReason } from './outcome';
 import type { SandboxReport, SandboxSource, TaskSandbox } from './sandbox/port';
 import type { RunRequest } from './sandbox/protocol';
@@ -21,6 +23,8 @@ export type ExecutionConfig = Pick<
 export interface ExecutionDeps {
   readonly lifecycle: LifecycleDeps;
   readonly files: FileSink;
+  /** Takes each closed task log for upload (batched); never waited on by the outcome. */
+  readonly logs: Pick<LogBatcher, 'add'>;
   readonly pool: SandboxSource;
   readonly workspaces: Workspaces;
   readonly config: ExecutionConfig;
@@ -48,7 +52,7 @@ export interface TaskSummary {
   readonly durationMs: number;
   /** The script's own time (module loaded -> resolved / threw / ended). */
   readonly scriptMs: number;
-  /** Log and result uploads. */
+  /** A large result's upload to S3 (the log is uploaded after the outcome, batched). */
   readonly uploadMs: number;
   /** durationMs - scriptMs - uploadMs: what the runner adds (start, sandbox, finish). */
   readonly overheadMs: number;
@@ -258,6 +262,8 @@ export class TaskExecution {
           }
         }
       }
+      // Only a large result's upload is excluded from the overhead: the log's upload happens after the outcome.
+      const uploadMs = now() - uploadStarted;
       if (report?.done?.resultError) taskLog.write({ level: 40, msg: `result dropped: ${report.done.resultError}` });
       if (report?.nextRun?.error) taskLog.write({ level: 50, msg: `nextRun failed, so no next occurrence: ${report.nextRun.error}` });
 
@@ -275,21 +281,19 @@ export class TaskExecution {
         ...(report ? { exitCode: report.exitCode, signal: report.signal } : {}),
         scriptMs: Math.round(scriptMs),
       });
-      let logS3Key: string | undefined;
-      try {
-        const key = logKey(task.job, task.id, task.attempt);
-        await this.deps.files.upload(key, logSummary.path, 'application/x-ndjson');
-        logS3Key = key;
-      } catch (err) {
-        this.log.error({ err }, 'could not upload the task log to S3; the outcome is recorded without it');
-      }
-      const uploadMs = now() - uploadStarted;
+      // Log batching hook (runner/log/batcher.ts): the log's location is known at once and
+      // recorded with the outcome; the upload happens after, in a shared batch or on its own.
+      const log = await this.deps.logs.add(task, logSummary).catch((err: unknown) => {
+        this.log.error({ err }, 'could not hand the task log over for upload; the outcome is recorded without it');
+        return undefined;
+      });
+      const logS3Key = log?.key;
 
       let recorded = false;
       const finishStarted = now();
       if (outcome && this.stopReason !== 'lost') {
         this.recording = true;
-        recorded = (await this.finish(outcome, logS3Key, nextRunOf(report, task))) !== 'lost';
+        recorded = (await this.finish(outcome, log, nextRunOf(report, task))) !== 'lost';
       }
       const finishMs = now() - finishStarted;
       fence.stop();
@@ -406,10 +410,10 @@ export class TaskExecution {
    * If an earlier try's terminal write landed but its follow-up failed, the retry sees the
    * terminal record (same token) and completes the idempotent follow-up only.
    */
-  private async finish(outcome: TerminalOutcome, logS3Key: string | undefined, nextRunAt: number | null | undefined): Promise<'recorded' | 'lost' | 'gave-up'> {
+  private async finish(outcome: TerminalOutcome, log: LogLocation | undefined, nextRunAt: number | null | undefined): Promise<'recorded' | 'lost' | 'gave-up'> {
     const { lifecycle } = this.deps;
     const now = () => this.clock.now();
-    const request = { task: this.task, outcome, ...(logS3Key ? { logS3Key } : {}), ...(nextRunAt !== undefined ? { nextRunAt } : {}) };
+    const request = { task: this.task, outcome, ...(log ? { logS3Key: log.key, ...(log.range ? { logRange: log.range } : {}) } : {}), ...(nextRunAt !== undefined ? { nextRunAt } : {}) };
     let delay = 200;
     for (let attempt = 1; attempt <= 6; attempt++) {
       try {

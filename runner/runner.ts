@@ -7,18 +7,22 @@ import type { RunnableJob } from './catalogue';
 import type { RunnerConfig } from './config';
 import { DeleteBatcher } from './delete-batcher';
 import { TaskExecution, type TaskSummary } from './execute';
+import type { LogBatcher } from './log/batcher';
 import type { FileSink } from './log/upload';
 import { startLiveness } from './liveness';
 import type { ScaleInProtection } from './protection';
 import { parseDispatchMessage, type DispatchQueue, type QueueMessage } from './queue';
 import type { SandboxSource } from './sandbox/port';
-import { receiveBatchSize, SlotPool } from './slots';
+import { receiveDecision } from './receive-policy';
+import { SlotPool } from './slots';
 import { FsWorkspaces, type Workspaces } from './workspace';
 
 export interface RunnerDeps {
   readonly lifecycle: LifecycleDeps;
   readonly queue: DispatchQueue;
   readonly files: FileSink;
+  /** Task logs, batched into shared S3 objects (runner/log/batcher.ts); drained on stop. */
+  readonly logs: Pick<LogBatcher, 'add' | 'drain'>;
   readonly jobs: { get(name: string): RunnableJob | undefined };
   readonly pool: SandboxSource;
   /** Task work directories and logs. @default on disk under config.workDir */
@@ -133,6 +137,8 @@ export class Runner {
     }
     await this.loop;
     await this.deletes.drain();
+    // The batch still open holds ended tasks' logs: send it before the work directory goes.
+    await this.deps.logs.drain();
     this.stopLiveness?.();
     this.deps.pool.close();
     await this.deps.protection.release();
@@ -143,10 +149,26 @@ export class Runner {
   private async pollLoop(): Promise<void> {
     const largest = this.config.largestJobSlots;
     const signal = this.pollAbort.signal;
+    let fitSince: number | undefined;
     while (!signal.aborted) {
-      const max = receiveBatchSize(this.slots.free, largest);
+      const now = this.clock.now();
+      const decision = receiveDecision({
+        freeSlots: this.slots.free,
+        capacity: this.slots.capacity,
+        largestJobSlots: largest,
+        busy: this.slots.used > 0,
+        waitedMs: fitSince === undefined ? 0 : now - fitSince,
+        lingerMs: this.config.receiveLingerMs,
+      });
+      if (decision.kind === 'wait') {
+        fitSince = decision.forMs === undefined ? undefined : (fitSince ?? now);
+        await this.waitForSlots(decision.forMs, signal);
+        continue;
+      }
+      fitSince = undefined;
+      const max = decision.messages;
       // Room for `max` of the class's largest jobs is set aside before asking, so nothing received is ever handed back.
-      if (max === 0 || !this.slots.tryAcquire(max * largest)) {
+      if (!this.slots.tryAcquire(max * largest)) {
         await this.slots.whenReleased(signal);
         continue;
       }
@@ -174,6 +196,20 @@ export class Runner {
         this.batches.delete(batch);
         this.notifyIfIdle();
       });
+    }
+  }
+
+  /** Until slots are released, or `ms` passes (if given), or the loop stops. */
+  private async waitForSlots(ms: number | undefined, signal: AbortSignal): Promise<void> {
+    if (ms === undefined) return this.slots.whenReleased(signal);
+    const done = new AbortController();
+    const stop = () => done.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([this.slots.whenReleased(done.signal), this.clock.sleep(ms, done.signal)]);
+    } finally {
+      done.abort();
+      signal.removeEventListener('abort', stop);
     }
   }
 
@@ -247,6 +283,7 @@ export class Runner {
       {
         lifecycle: this.deps.lifecycle,
         files: this.deps.files,
+        logs: this.deps.logs,
         pool: this.deps.pool,
         workspaces: this.workspaces,
         config: this.config,

@@ -26,6 +26,8 @@ export interface FinishRequest {
   readonly task: TaskRecord;
   readonly outcome: TerminalOutcome;
   readonly logS3Key?: string;
+  /** The log's slice of a batch object; recorded before the log is uploaded (an outcome never waits on its log). */
+  readonly logRange?: { readonly offset: number; readonly length: number };
   /**
    * For schedules computed by the job module: the date its `nextRun` returned, or null when it
    * returned none (or threw): the job ended its schedule. Undefined when the module was never
@@ -90,7 +92,7 @@ export function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now: numb
     outcome: req.outcome,
     now,
     graceMs: deps.graceMs,
-    ...(req.logS3Key ? { logS3Key: req.logS3Key } : {}),
+    ...(req.logS3Key ? { logS3Key: req.logS3Key, ...(req.logRange ? { logRange: req.logRange } : {}) } : {}),
     ...(req.nextRunAt !== undefined ? { nextRunAt: req.nextRunAt } : {}),
     ...(options.settled ? { settled: true } : {}),
   });

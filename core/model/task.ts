@@ -76,6 +76,8 @@ export interface TaskRecord extends JobSnapshot {
   readonly result?: unknown;
   readonly resultS3Key?: string;
   readonly logS3Key?: string;
+  /** Set when the log is a slice of a shared batch object (core/logs/log-location.ts): read it with a ranged GET. */
+  readonly logRange?: { readonly offset: number; readonly length: number };
   /** A computed schedule's next date as its job module gave it (null: it gave none), stored with the terminal write. */
   readonly nextRunAt?: number | null;
   /** True once the follow-up work after the terminal write is done. */

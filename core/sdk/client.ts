@@ -6,6 +6,7 @@ import { checkIdempotencyKey, checkTaskId } from '../input/ids';
 import { showDuration } from '../input/duration';
 import { LATEST_TIME } from '../input/instant';
 import { createTask } from '../lifecycle/create-task';
+import { readTaskLog, type TaskLogRead } from '../logs/read-log';
 import { finishTask } from '../lifecycle/finish';
 import { newTask } from '../model/new-task';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../model/task';
@@ -238,6 +239,26 @@ export class JobfleetClient {
       if (isTerminal(task.status) && task.effectsDone) return task;
       if (Date.now() >= deadline) throw new TaskTimeoutError(`task ${taskId} is still ${task.status} after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+    }
+  }
+
+  /**
+   * One task's log with one GET (a ranged GET of its slice of a batch object, or its own object).
+   * 'pending' while the task runs or its runner's upload is still due; 'lost' when the runner
+   * never uploaded it (it died before its flush).
+   */
+  async readLog(taskOrId: string | TaskRecord): Promise<TaskLogRead> {
+    const task = typeof taskOrId === 'string' ? await this.get(taskOrId) : taskOrId;
+    return readTaskLog(this.services.clients.s3, this.services.config.bucket, task, { now: this.now() });
+  }
+
+  /** Waits for a task's log until it is available, lost or absent (or the timeout passes: 'pending'). */
+  async waitForLog(taskId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<TaskLogRead> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const read = await this.readLog(taskId);
+      if (read.state !== 'pending' || Date.now() >= deadline) return read;
+      await new Promise((r) => setTimeout(r, Math.min(options.pollMs ?? 500, Math.max(1, deadline - Date.now()))));
     }
   }
 

@@ -61,6 +61,8 @@ export interface EndParams {
   readonly shards: number;
   readonly graceMs: number;
   readonly logS3Key?: string;
+  /** The log's slice of a shared batch object (core/logs/log-location.ts), when it is one. */
+  readonly logRange?: { readonly offset: number; readonly length: number };
   /**
    * For a schedule computed by its job module: the next date `nextRun` returned, stored with the
    * ending so that whichever process does the follow-up (the runner, or the reaper after it died) has it.
@@ -78,6 +80,7 @@ function endWrite(seen: TaskRecord, p: EndParams): TransitionWrite {
     if (p.outcome.resultS3Key) set.resultS3Key = p.outcome.resultS3Key;
   } else if (p.outcome.error) set.error = p.outcome.error;
   if (p.logS3Key) set.logS3Key = p.logS3Key;
+  if (p.logS3Key && p.logRange) set.logRange = p.logRange;
   if (p.nextRunAt !== undefined) set.nextRunAt = p.nextRunAt;
   const remove = seen.status === 'pending' ? [...WAITING] : [];
   if (p.settled) {

@@ -1,4 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ownLogKey } from '../../core/logs/log-location';
 import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import { existsSync, readFileSync } from 'node:fs';
@@ -134,14 +135,22 @@ export function createConsole(options: ConsoleOptions): Hono {
       const attempt = Number(/\/(\d+)\.log$/.exec(o.Key ?? '')?.[1]);
       return Number.isInteger(attempt) ? [{ attempt, key: o.Key as string, ...(o.Size !== undefined ? { bytes: o.Size } : {}) }] : [];
     });
+    // Small logs live as ranges of batch objects, outside the task's own prefix.
+    if (task.logS3Key && !logs.some((l) => l.attempt === task.attempt)) logs.push({ attempt: task.attempt, key: task.logS3Key, ...(task.logRange ? { bytes: task.logRange.length } : {}) });
     return render(c, `Task ${task.id}`, taskPage({ task, logs, dependents, ...(result !== undefined ? { result } : {}) }));
   });
   app.get('/fragments/tasks/:id', async (c) => c.html(taskLive(await client.get(c.req.param('id')))));
   app.get('/tasks/:id/logs/:attempt', async (c) => {
     const task = await client.get(c.req.param('id'));
     const attempt = Number(c.req.param('attempt'));
+    if (attempt === task.attempt && task.logS3Key) {
+      // The latest attempt's log may be a range of a batch object: the SDK reads it with one ranged GET.
+      const read = await client.readLog(task);
+      if (read.state === 'available') return render(c, `Log ${task.id}`, logPage(task, attempt, read.text.slice(0, LOG_PREVIEW_BYTES)));
+      return render(c, 'Log', html`<p>${read.message}</p>`, 404);
+    }
     const obj = await client.services.clients.s3
-      .send(new GetObjectCommand({ Bucket: client.services.config.bucket, Key: `logs/${task.job}/${task.id}/${attempt}.log`, Range: `bytes=0-${LOG_PREVIEW_BYTES - 1}` }))
+      .send(new GetObjectCommand({ Bucket: client.services.config.bucket, Key: ownLogKey(task.job, task.id, attempt), Range: `bytes=0-${LOG_PREVIEW_BYTES - 1}` }))
       .catch(() => undefined);
     if (!obj) return render(c, 'Log', html`<p>No log for attempt ${attempt} of ${task.id} (yet).</p>`, 404);
     return render(c, `Log ${task.id}`, logPage(task, attempt, (await obj.Body?.transformToString()) ?? ''));

@@ -4,7 +4,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge, acknowledgeWildcard } from '../nag';
 
-/** Task logs live under this prefix: `logs/<job>/<taskId>/<attempt>.log`. */
+/** Task logs live under this prefix: `logs/batches/<ulid>.log` (small logs, a byte range each) and `logs/<job>/<taskId>/<attempt>.log` (large ones). */
 export const LOGS_PREFIX = 'logs/';
 
 export interface LogsBucketProps {

@@ -7,11 +7,12 @@ import { stat } from 'node:fs/promises';
 export interface FileSink {
   /** Uploads the file at `path` to `key`; resolves once stored, throws once retries are spent. */
   upload(key: string, path: string, contentType: string): Promise<{ bytes: number }>;
+  /** Stores bytes held in memory (a batch of task logs) with one PutObject; throws once retries are spent. */
+  putBytes(key: string, body: Uint8Array, contentType: string): Promise<void>;
 }
 
 export const MULTIPART_THRESHOLD_BYTES = 5 * 1024 * 1024;
 
-export const logKey = (job: string, taskId: string, attempt: number): string => `logs/${job}/${taskId}/${attempt}.log`;
 export const resultKey = (job: string, taskId: string, attempt: number): string => `results/${job}/${taskId}/${attempt}.json`;
 
 export interface S3SinkOptions {
@@ -34,12 +35,21 @@ export class S3FileSink implements FileSink {
     private readonly options: S3SinkOptions,
   ) {}
 
-  async upload(key: string, path: string, contentType: string): Promise<{ bytes: number }> {
+  upload(key: string, path: string, contentType: string): Promise<{ bytes: number }> {
+    return this.retried(() => this.uploadOnce(key, path, contentType));
+  }
+
+  async putBytes(key: string, body: Uint8Array, contentType: string): Promise<void> {
+    const Bucket = this.options.bucket;
+    await this.retried(() => this.s3.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentLength: body.byteLength, ContentType: contentType })));
+  }
+
+  private async retried<T>(once: () => Promise<T>): Promise<T> {
     const attempts = this.options.attempts ?? 3;
     let delay = this.options.retryDelayMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.uploadOnce(key, path, contentType);
+        return await once();
       } catch (err) {
         if (attempt >= attempts) throw err;
         await new Promise((r) => setTimeout(r, delay));

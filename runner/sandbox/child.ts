@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { JobContext } from '../../core/job-contract';
 import { preciseNow, type AbortReason, type ChildMessage, type ParentMessage, type ResultPayload, type RunRequest } from './protocol';
@@ -64,6 +64,9 @@ function startOrphanWatchdog(): void {
         try { process.kill(-workerData.group, 'SIGKILL'); } catch { process.kill(workerData.group, 'SIGKILL'); }
       }
     }, workerData.everyMs);`;
+  // Loaded only here: a sandbox started through setpriv (the usual case) never pays for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
   new Worker(code, { eval: true, workerData: { parent: process.ppid, group: process.pid, everyMs: 500 } }).unref();
 }
 
@@ -124,7 +127,10 @@ function startDeadlineWatchdog(): Worker {
       try { process.kill(-workerData.group, 'SIGKILL'); } catch { process.kill(workerData.group, 'SIGKILL'); }
     }, 50);`;
   const line = `${JSON.stringify({ level: 50, time: Date.now(), msg: DEADLINE_LINE, deadlinePassed: true, blocked: true })}\n`;
-  const worker = new Worker(code, { eval: true, workerData: { parent: process.ppid, group: process.pid, line } });
+  // Loaded only when needed: most sandboxes never start a thread.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load: most sandboxes never start a thread
+  const threads = require('node:worker_threads') as typeof import('node:worker_threads');
+  const worker = new threads.Worker(code, { eval: true, workerData: { parent: process.ppid, group: process.pid, line } });
   worker.unref();
   return worker;
 }

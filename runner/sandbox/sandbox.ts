@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
 import type { RunHandlers, SandboxReport, SandboxSource, TaskSandbox } from './port';
 import type { AbortReason, ChildMessage, RunRequest } from './protocol';
+import { sparesFor } from './spares';
 
 /** How the runner forks sandboxes: which entry, with which Node flags. */
 export interface SandboxSpec {
@@ -71,6 +72,7 @@ export class Sandbox implements TaskSandbox {
   private nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
   private deadlinePassed?: Extract<ChildMessage, { type: 'deadline-passed' }>;
   private used = false;
+  private readonly readyWaiters: ((ms: number) => void)[] = [];
 
   constructor(spec: SandboxSpec) {
     if (setprivOnPath === null) setprivOnPath = findSetpriv();
@@ -128,6 +130,15 @@ export class Sandbox implements TaskSandbox {
 
   get warm(): boolean {
     return this.readyAt !== undefined;
+  }
+
+  /** Resolves with fork -> ready in ms, or undefined if the process ended first. */
+  whenReady(): Promise<number | undefined> {
+    if (this.readyAt !== undefined) return Promise.resolve(this.readyAt - this.forkedAt);
+    return new Promise((resolve) => {
+      this.readyWaiters.push(resolve);
+      void this.ended.then(() => resolve(undefined));
+    });
   }
 
   /** Hands the task to the sandbox; resolves when its process has ended, however it ended. */
@@ -190,6 +201,7 @@ export class Sandbox implements TaskSandbox {
     switch (message.type) {
       case 'ready':
         this.readyAt = Date.now();
+        for (const w of this.readyWaiters.splice(0)) w(this.readyAt - this.forkedAt);
         break;
       case 'started':
         this.startedAt = message.at;
@@ -231,6 +243,9 @@ export class Sandbox implements TaskSandbox {
   }
 }
 
+/** Demand for spares is judged over this window. */
+const DEMAND_WINDOW_MS = 5000;
+
 /**
  * Hands out sandboxes, keeping `spares` of them forked and warm ahead of time, so a task does not
  * wait for Node to boot. Each sandbox serves one task; the pool refills behind it.
@@ -238,11 +253,24 @@ export class Sandbox implements TaskSandbox {
 export class SandboxPool implements SandboxSource {
   private readonly spares: Sandbox[] = [];
   private closed = false;
+  private readonly takes: number[] = [];
+  private bootMs = 100;
+  private spareCount: number;
 
   constructor(
     private readonly spec: SandboxSpec,
-    private readonly spareCount: number,
-  ) {}
+    /** The spares kept when idle. */
+    private readonly minSpares: number,
+    /** At most this many spares however busy (sizing to recent demand: spares.ts). @default minSpares */
+    private readonly maxSpares = minSpares,
+  ) {
+    this.spareCount = minSpares;
+  }
+
+  /** Spares wanted now (for tests and the bench). */
+  get target(): number {
+    return this.spareCount;
+  }
 
   /** Starts warming the spares. */
   start(): void {
@@ -256,6 +284,10 @@ export class SandboxPool implements SandboxSource {
       if (candidate.idle) sandbox = candidate;
       else candidate.kill();
     }
+    const now = Date.now();
+    this.takes.push(now);
+    while (this.takes.length > 0 && (this.takes[0] as number) <= now - DEMAND_WINDOW_MS) this.takes.shift();
+    this.spareCount = sparesFor({ takes: this.takes, now, windowMs: DEMAND_WINDOW_MS, bootMs: this.bootMs, min: this.minSpares, max: this.maxSpares });
     // Refill after this task's sandbox is handed over, so the fork does not delay it.
     setImmediate(() => this.refill());
     return sandbox ?? new Sandbox(this.spec);
@@ -277,6 +309,10 @@ export class SandboxPool implements SandboxSource {
     while (this.spares.length < this.spareCount) {
       const spare = new Sandbox(this.spec);
       this.spares.push(spare);
+      // Boot time, smoothed: how far ahead the spares have to be forked.
+      void spare.whenReady().then((ms) => {
+        if (ms !== undefined) this.bootMs = 0.8 * this.bootMs + 0.2 * ms;
+      });
       // A spare that dies while waiting is replaced.
       void spare.whenEnded().then(() => {
         const at = this.spares.indexOf(spare);

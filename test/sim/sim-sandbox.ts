@@ -210,4 +210,21 @@ export class SimFileSink implements FileSink {
       return { bytes: 0 };
     });
   }
+
+  async putBytes(key: string): Promise<void> {
+    await this.upload(key);
+  }
+}
+
+/** Task logs as the runner's batcher hands them out (one object per log; the sandboxes write none). */
+export class SimLogs {
+  private n = 0;
+
+  constructor(private readonly proc: SimProcess) {}
+
+  async add(): Promise<{ key: string }> {
+    return { key: `logs/batches/${this.proc.name}-${this.n++}.log` };
+  }
+
+  async drain(): Promise<void> {}
 }

@@ -21,7 +21,7 @@ import { checkInvariants, checkSchedulesNeverStop, type Violation } from './inva
 import { Rng } from './rng';
 import { SimTable } from './sim-table';
 import { SimDispatchQueue, SimDispatchSender, SimQueue } from './sim-queue';
-import { Executions, SimFileSink, SimSandboxSource, SimWorkspaces } from './sim-sandbox';
+import { Executions, SimFileSink, SimLogs, SimSandboxSource, SimWorkspaces } from './sim-sandbox';
 import { SimProcess, World, formatLine, type NetworkProfile } from './world';
 
 /**
@@ -207,12 +207,16 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
       logLevel: 'silent',
       jobLogLevel: 'silent',
       protectionReleaseDelayMs: 1000,
+      receiveLingerMs: 100,
+      logBatch: { maxDelayMs: 2000, maxBatchBytes: 5 << 20, ownObjectBytes: 1 << 20 },
+      maxSpares: 0,
     };
     const runner = new Runner(
       {
         lifecycle: services,
         queue: new SimDispatchQueue(queues.get(r.slotClass) as SimQueue, proc, 2000),
         files: new SimFileSink(proc),
+        logs: new SimLogs(proc),
         jobs: { get: (name) => (SIM_CATALOGUE.jobs.has(name) ? { name, snapshot: SIM_CATALOGUE.get(name).snapshot, module: { ok: true, path: `/sim/${name}` } } : undefined) },
         pool: new SimSandboxSource(world, proc, sandboxRng.fork(), executions, taskOf),
         workspaces: new SimWorkspaces(),

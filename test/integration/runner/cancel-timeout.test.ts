@@ -1,6 +1,6 @@
 import { finishTask } from '../../../core/lifecycle/finish';
 import { createTestEnvironment, type TestEnvironment } from '../../support/resources';
-import { alive, enqueue, pidOf, readObject, settled, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
+import { alive, enqueue, pidOf, settled, taskLogText, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
 
 jest.setTimeout(60_000);
 
@@ -47,7 +47,7 @@ describe('runner: timeout, cancel, lost lease', () => {
     expect(task.status).toBe('cancelled');
     expect(task.error).toMatchObject({ reason: 'cancelled' });
     expect(task.error?.message).toContain('the task was cancelled');
-    const log = (await readObject(env, task.logS3Key as string)).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const log = (await taskLogText(env, task)).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     expect(log.find((l) => l.msg === 'aborted')).toBeDefined();
   });
 

@@ -1,6 +1,6 @@
 import catalogue from '../../../jobs/catalogue';
 import { createTestEnvironment, type TestEnvironment } from '../../support/resources';
-import { enqueue, readObject, settled, startRunner, waitForTask, type TestRunner } from './runner-harness';
+import { enqueue, readObject, settled, taskLogText, startRunner, waitForTask, type TestRunner } from './runner-harness';
 
 jest.setTimeout(60_000);
 
@@ -45,7 +45,7 @@ describe('runner: example jobs', () => {
     const done = await waitForTask(env, lp.id, settled);
     expect(done.status).toBe('completed');
     expect(done.result).toEqual({ steps: 4 });
-    const log = (await readObject(env, done.logS3Key as string)).trim().split('\n').map((l) => JSON.parse(l));
+    const log = (await taskLogText(env, done)).trim().split('\n').map((l) => JSON.parse(l));
     expect(log.filter((l) => l.msg === 'progress').map((l) => l.percent)).toEqual([25, 50, 75, 100]);
     expect((await waitForTask(env, noop.id, settled)).status).toBe('completed');
   });

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { createTestEnvironment, type TestEnvironment } from '../../support/resources';
 import { occurrenceId } from '../../../core/model/keys';
 import { buildOccurrence } from '../../../core/model/occurrence';
-import type { ScheduleRecord } from '../../../core/model/task';
-import { dispatch, enqueue, enqueueSnapshot, fixtures, readObject, settled, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
+import type { ScheduleRecord, TaskRecord } from '../../../core/model/task';
+import { dispatch, enqueue, enqueueSnapshot, fixtures, readObject, settled, taskLogText, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
 
 const CAP = 256 * 1024;
 
@@ -24,7 +24,7 @@ describe('runner: outcomes', () => {
     await env?.cleanup();
   });
 
-  const logOf = async (key: string) => (await readObject(env, key)).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logOf = async (task: TaskRecord) => (await taskLogText(env, task)).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
   it('completes a job that resolves, storing its result and uploading its log', async () => {
     const queued = await enqueue(env, 'ok', { hello: 'world' });
@@ -32,8 +32,10 @@ describe('runner: outcomes', () => {
     expect(task.status).toBe('completed');
     expect(task.runnerId).toBe('test-runner');
     expect(task.result).toMatchObject({ echo: { hello: 'world' }, attempt: 1, taskId: queued.id });
-    expect(task.logS3Key).toBe(`logs/ok/${queued.id}/1.log`);
-    const log = await logOf(task.logS3Key as string);
+    // A small log is a slice of a batch object, recorded with the outcome before the upload.
+    expect(task.logS3Key).toMatch(/^logs\/batches\/[0-9A-Z]{26}\.log$/);
+    expect(task.logRange).toEqual({ offset: expect.any(Number), length: expect.any(Number) });
+    const log = await logOf(task);
     expect(log[0]).toMatchObject({ msg: 'task started', taskId: queued.id, runnerId: 'test-runner' });
     expect(log.find((l) => l.msg === 'ok job ran')).toMatchObject({ taskId: queued.id, job: 'ok', attempt: 1, args: { hello: 'world' } });
     expect(log[log.length - 1]).toMatchObject({ msg: 'task ended', outcome: 'completed', exitCode: 0 });
@@ -112,7 +114,7 @@ describe('runner: outcomes', () => {
     const task = await waitForTask(env, queued.id, settled);
     expect(task.status).toBe('completed');
     expect(task.result).toBeUndefined();
-    const log = await logOf(task.logS3Key as string);
+    const log = await logOf(task);
     expect(log.find((l) => String(l.msg).startsWith('result dropped'))).toBeDefined();
   });
 
@@ -126,7 +128,7 @@ describe('runner: outcomes', () => {
     expect(task.status).toBe('completed');
     // Written at most about once per progress interval (200 ms in tests), so some steps coalesce, but it moves.
     expect(seen.size).toBeGreaterThanOrEqual(2);
-    const log = await logOf(task.logS3Key as string);
+    const log = await logOf(task);
     expect(log.filter((l) => l.msg === 'progress').map((l) => l.percent)).toEqual([12.5, 25, 37.5, 50, 62.5, 75, 87.5, 100]);
   });
 
@@ -134,7 +136,7 @@ describe('runner: outcomes', () => {
     const queued = await enqueue(env, 'flood', { bytes: 5 * CAP, rawEvery: 7 });
     const task = await waitForTask(env, queued.id, settled);
     expect(task.status).toBe('completed');
-    const text = await readObject(env, task.logS3Key as string);
+    const text = await taskLogText(env, task);
     const lines = text.trim().split('\n');
     const marker = lines.findIndex((l) => l.includes('log truncated'));
     expect(marker).toBe(lines.length - 1);

@@ -3,7 +3,9 @@ import { countCalls } from '../../../bench/call-counter';
 import { S3FileSink, type FileSink } from '../../../runner/log/upload';
 import type { ProtectionPort } from '../../../runner/protection';
 import { createTestEnvironment, type TestEnvironment } from '../../support/resources';
-import { enqueue, settled, startRunner, waitForTask, waitUntil, type TestRunner } from './runner-harness';
+import { LOG_UPLOAD_DEADLINE_MS } from '../../../core/logs/log-location';
+import { readTaskLog } from '../../../core/logs/read-log';
+import { enqueue, settled, startRunner, taskLogText, waitForTask, waitUntil, type TestRunner } from './runner-harness';
 
 jest.setTimeout(60_000);
 
@@ -43,14 +45,19 @@ describe('runner: protection, upload failures', () => {
     expect(runner.app.protection.isProtected).toBe(false);
   });
 
-  it('records the outcome without logS3Key when the log upload keeps failing, and logs the error', async () => {
-    const files: FileSink = { upload: async () => Promise.reject(new Error('S3 is down')) };
+  it('records the outcome without waiting for its log; a log S3 keeps refusing is reported lost', async () => {
+    const refuse = async () => Promise.reject(new Error('S3 is down'));
+    const files: FileSink = { upload: refuse, putBytes: refuse };
     runner = await startRunner(env, {}, { files });
     const queued = await enqueue(env, 'ok', {});
     const task = await waitForTask(env, queued.id, settled);
     expect(task.status).toBe('completed');
-    expect(task.logS3Key).toBeUndefined();
-    expect(runner.lines.find((l) => l.msg?.toString().startsWith('could not upload the task log') && l.taskId === queued.id)).toBeDefined();
+    expect(task.logS3Key).toMatch(/^logs\/batches\//);
+    await waitUntil(() => runner!.lines.some((l) => String(l.msg).startsWith('could not upload task logs') && l.key === task.logS3Key), 10_000, 'the lost batch reported');
+    // Within the upload deadline a reader is told to wait; after it, that the log was lost.
+    expect((await readTaskLog(env.clients.s3, env.config.bucket, task, { now: task.endedAt as number })).state).toBe('pending');
+    const later = await readTaskLog(env.clients.s3, env.config.bucket, task, { now: (task.endedAt as number) + LOG_UPLOAD_DEADLINE_MS + 1 });
+    expect(later).toMatchObject({ state: 'lost', message: expect.stringContaining('the log was lost') });
   });
 
   it('uploads a log above 5 MiB as a multipart upload, streamed from the file', async () => {
@@ -59,6 +66,11 @@ describe('runner: protection, upload failures', () => {
     const queued = await enqueue(env, 'flood', { bytes: 6 * 1024 * 1024 });
     const task = await waitForTask(env, queued.id, settled);
     expect(task.status).toBe('completed');
+    // A large log keeps its own object (no range), uploaded after the outcome.
+    expect(task.logS3Key).toBe(`logs/flood/${queued.id}/1.log`);
+    expect(task.logRange).toBeUndefined();
+    await waitUntil(() => (calls.calls.get('S3.CompleteMultipartUpload') ?? 0) > 0, 30_000, 'the multipart upload');
+    await runner.stop();
     const head = await env.clients.s3.send(new HeadObjectCommand({ Bucket: env.config.bucket, Key: task.logS3Key as string }));
     expect(head.ContentLength).toBeGreaterThan(6 * 1024 * 1024);
     expect(head.ContentLength).toBeLessThan(8 * 1024 * 1024 + 400);
@@ -67,12 +79,12 @@ describe('runner: protection, upload failures', () => {
     expect(calls.calls.get('S3.CompleteMultipartUpload')).toBe(1);
   });
 
-  it('retries an upload that fails once and records the key', async () => {
+  it('retries a log batch upload that fails once', async () => {
     // The sink's own retry is what is tested: the first PutObject fails, the second goes through.
-    let failures = 0;
+    let puts = 0;
     env.clients.s3.middlewareStack.add(
-      (next) => async (args) => {
-        if (failures++ === 0) throw Object.assign(new Error('connection reset'), { name: 'NotRetryableByTheSdk', $metadata: {} });
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' && puts++ === 0) throw Object.assign(new Error('connection reset'), { name: 'NotRetryableByTheSdk', $metadata: {} });
         return next(args);
       },
       { step: 'initialize', name: 'failFirstUpload' },
@@ -80,7 +92,7 @@ describe('runner: protection, upload failures', () => {
     runner = await startRunner(env, {}, { files: new S3FileSink(env.clients.s3, { bucket: env.config.bucket, retryDelayMs: 10 }) });
     const queued = await enqueue(env, 'ok', {});
     const task = await waitForTask(env, queued.id, settled);
-    expect(task.logS3Key).toBe(`logs/ok/${queued.id}/1.log`);
-    expect(failures).toBe(2);
+    expect(await taskLogText(env, task)).toContain('"task ended"');
+    expect(puts).toBe(2);
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { Catalogue } from '../../../core/catalogue';
+import { readTaskLog } from '../../../core/logs/read-log';
 import { shardOf } from '../../../core/model/keys';
 import { newTask, type NewTaskInput } from '../../../core/model/new-task';
 import type { JobSnapshot, TaskRecord } from '../../../core/model/task';
@@ -69,6 +70,20 @@ export async function readObject(env: TestEnvironment, key: string): Promise<str
   return res.Body!.transformToString();
 }
 
+/**
+ * A task's log text as readers get it (core/logs/read-log.ts: a ranged GET of its batch slice, or
+ * its own object), waiting while its upload is still due. Throws if the log is lost or absent.
+ */
+export async function taskLogText(env: TestEnvironment, task: TaskRecord, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const read = await readTaskLog(env.clients.s3, env.config.bucket, task);
+    if (read.state === 'available') return read.text;
+    if (read.state !== 'pending' || Date.now() >= deadline) throw new Error(`the log of ${task.id} is ${read.state}: ${read.message}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface TestRunner {
   readonly app: RunnerApp;
   readonly summaries: TaskSummary[];
@@ -104,6 +119,7 @@ export function testRunnerEnv(env: TestEnvironment, overrides: Record<string, st
     RUNNER_STOP_TIMEOUT_MS: '3000',
     RUNNER_PROGRESS_INTERVAL_MS: '200',
     RUNNER_PROTECTION_RELEASE_DELAY_MS: '100',
+    RUNNER_LOG_BATCH_DELAY_MS: '200',
     ...overrides,
   };
 }

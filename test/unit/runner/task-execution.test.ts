@@ -46,7 +46,8 @@ async function execution(script: VirtualScript, job: JobSnapshot = snapshot) {
   const workspaces = new MemoryWorkspaces();
   const runnable: RunnableJob = { name: job.job, snapshot: job, module: { ok: true, path: '/virtual/work.js' } as RunnableJob['module'] };
   const exec = new TaskExecution(
-    { lifecycle: services.lifecycle, files: { upload: async () => ({ bytes: 0 }) }, pool: sandboxes, workspaces, config, logger: pino({ level: 'silent' }), clock },
+    { lifecycle: services.lifecycle, files: { upload: async () => ({ bytes: 0 }), putBytes: async () => undefined },
+      logs: { add: async (task: { job: string; id: string; attempt: number }) => ({ key: `logs/${task.job}/${task.id}/${task.attempt}.log` }) }, pool: sandboxes, workspaces, config, logger: pino({ level: 'silent' }), clock },
     task,
     runnable,
     { receivedAt: T0, startWriteMs: 0 },

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Compute in the price. Fargate bills a runner's reserved vCPU and memory for its wall time; a
+ * runner kept busy with no-op tasks is CPU-bound, so one task holds the class's reservation for
+ * (CPU-seconds per task / the class's vCPU) seconds. Billed per task, then:
+ *   vCPU-seconds = CPU-seconds per task (measured: runner + its sandboxes, from /proc)
+ *   GB-seconds   = class memory GB x CPU-seconds per task / class vCPU
+ * The ticker Lambda is priced from the time it spends in ticks (GB-seconds of its memory size)
+ * per task dispatched; its idle wait between ticks is a fixed cost per minute, not per task.
+ * us-east-1 list prices: Fargate Linux/x86 (the runner task definitions), Lambda arm64 (the ticker).
+ */
+export const COMPUTE_PRICE = {
+  fargateVcpuSecond: 0.04048 / 3600,
+  fargateGbSecond: 0.004445 / 3600,
+  lambdaArmGbSecond: 0.0000133334,
+};
+
+export interface RunnerCompute {
+  readonly cpuSecondsPerTask: number;
+  /** Measured RSS (runner + sandboxes) x wall time, per task: what the tasks actually held. */
+  readonly rssGbSecondsPerTask: number;
+  readonly classVcpu: number;
+  readonly classMemoryGb: number;
+}
+
+export function runnerDollarsPerTask(c: RunnerCompute): { vcpuSeconds: number; gbSeconds: number; dollars: number } {
+  const vcpuSeconds = c.cpuSecondsPerTask;
+  const gbSeconds = (c.classMemoryGb * c.cpuSecondsPerTask) / c.classVcpu;
+  return { vcpuSeconds, gbSeconds, dollars: vcpuSeconds * COMPUTE_PRICE.fargateVcpuSecond + gbSeconds * COMPUTE_PRICE.fargateGbSecond };
+}
+
+export function tickerDollarsPerTask(gbSecondsPerTask: number): number {
+  return gbSecondsPerTask * COMPUTE_PRICE.lambdaArmGbSecond;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds of a process and of its reaped children (the sandboxes), from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    return ((utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
