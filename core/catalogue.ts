@@ -20,6 +20,19 @@ export interface DeclaredSchedule {
   readonly missedRuns?: MissedRunPolicy;
 }
 
+/**
+ * A job's own IAM role (AWS Batch's jobRoleArn): the CDK app creates one per job that declares
+ * it, the runner assumes it for each task (a session named and tagged after the task) and hands
+ * the short-lived credentials to that task's sandbox alone. A job without a role gets no AWS
+ * credentials at all. More grants can be added in CDK (`JobfleetStack.jobRoles`).
+ */
+export interface JobRoleDefinition {
+  /** Statements of the role's policy, with literal ARNs. @default none (grant in CDK instead) */
+  readonly statements?: readonly { readonly actions: readonly string[]; readonly resources: readonly string[] }[];
+  /** Managed policies to attach, by ARN. @default none */
+  readonly managedPolicyArns?: readonly string[];
+}
+
 export interface JobDefinition {
   readonly name: string;
   /** Path of the job module, relative to the catalogue's `root`. */
@@ -40,6 +53,8 @@ export interface JobDefinition {
   /** Optional schema the SDK validates arguments with. */
   readonly args?: z.ZodType;
   readonly schedules?: readonly DeclaredSchedule[];
+  /** The job's own IAM role; without one its code gets no AWS credentials. @default none */
+  readonly role?: JobRoleDefinition;
 }
 
 export interface ResolvedJob {
@@ -88,6 +103,10 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
     if (!Number.isInteger(maxConcurrency) || maxConcurrency < 0) problems.push(`${at}.maxConcurrency: must be an integer >= 0 (0 = unlimited)`);
     if (def.maxConcurrencyPerKey !== undefined && (!Number.isInteger(def.maxConcurrencyPerKey) || def.maxConcurrencyPerKey < 1)) problems.push(`${at}.maxConcurrencyPerKey: must be an integer >= 1`);
     for (const s of def.schedules ?? []) check(() => declaredScheduleSpec(s, `${at}.schedules.${s.id}`));
+    (def.role?.statements ?? []).forEach((st, i) => {
+      if (st.actions.length === 0 || st.actions.some((a) => !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(a))) problems.push(`${at}.role.statements.${i}.actions: give service:Action names (e.g. s3:PutObject)`);
+      if (st.resources.length === 0 || st.resources.some((r) => r !== '*' && !r.startsWith('arn:'))) problems.push(`${at}.role.statements.${i}.resources: give ARNs`);
+    });
     jobs.set(def.name, {
       definition: def,
       modulePath: def.module,

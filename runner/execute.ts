@@ -1,5 +1,3 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ClaimConflictError, coerceError } from '../core/errors';
 import { finishTask, runFollowUp, type LifecycleDeps, type TerminalOutcome } from '../core/lifecycle/finish';
@@ -12,6 +10,7 @@ import { logKey, resultKey, type FileSink } from './log/upload';
 import { decideOutcome, type StopReason } from './outcome';
 import type { RunRequest } from './sandbox/protocol';
 import type { SandboxPool, SandboxReport, Sandbox } from './sandbox/sandbox';
+import { createTaskWorkspace, removeTaskWorkspace, type TaskWorkspace } from './sandbox/workspace';
 
 export type ExecutionConfig = Pick<
   RunnerConfig,
@@ -115,9 +114,9 @@ export class TaskExecution {
   async run(): Promise<TaskSummary> {
     const { config, now } = this.deps;
     const task = this.task;
-    const dir = join(config.workDir, `${task.id}-${task.attempt}`);
-    await mkdir(join(dir, 'tmp'), { recursive: true });
-    const taskLog = new TaskLog(join(dir, 'task.log'), config.logCapBytes, now);
+    // Private directories: the log in the runner's (0700), the script's tmp in its sandbox's own.
+    const workspace = await createTaskWorkspace(config.workDir, `${task.id}-${task.attempt}`);
+    const taskLog = new TaskLog(`${workspace.runnerDir}/task.log`, config.logCapBytes, now);
     taskLog.write({ msg: 'task started', taskId: task.id, job: task.job, attempt: task.attempt, runnerId: config.runnerId, slots: task.slots });
     const heartbeat = new Heartbeat({
       intervalMs: config.heartbeatMs,
@@ -158,8 +157,10 @@ export class TaskExecution {
             taskLog.write({ level: 50, msg: `max execution time of ${task.maxExecutionMs} ms reached: the script is killed` });
             this.stop('timeout');
           }, task.maxExecutionMs);
+          // Its own directory and environment (with the job role's credentials, if any).
+          const env = await this.deps.pool.prepare(sandbox, workspace, task);
           handedAt = now();
-          report = await sandbox.run(this.request(dir), {
+          report = await sandbox.run(this.request(workspace, env), {
             onProgress: (percent, message) => {
               heartbeat.reportProgress(percent, message);
               taskLog.write({ msg: 'progress', percent, ...(message !== undefined ? { progressMessage: message } : {}) });
@@ -231,7 +232,7 @@ export class TaskExecution {
       }
       const finishMs = now() - finishStarted;
       await heartbeat.stop();
-      await rm(dir, { recursive: true, force: true }).catch((err) => this.log.warn({ err }, 'could not remove the task directory'));
+      await removeTaskWorkspace(workspace).catch((err) => this.log.warn({ err }, 'could not remove the task directory'));
 
       const endedAt = now();
       const durationMs = endedAt - this.timing.receivedAt;
@@ -298,7 +299,7 @@ export class TaskExecution {
     return undefined;
   }
 
-  private request(dir: string): RunRequest {
+  private request(workspace: TaskWorkspace, env: Record<string, string>): RunRequest {
     const { task, deps } = this;
     return {
       type: 'run',
@@ -313,8 +314,9 @@ export class TaskExecution {
         ...(task.lastCompletedAt !== undefined ? { lastCompletedAt: task.lastCompletedAt } : {}),
         ...(task.scheduleId ? { occurrenceAt: task.occurrenceAt ?? task.dueAt } : {}),
       },
-      tmpDir: join(dir, 'tmp'),
-      resultFile: join(dir, 'result.json'),
+      tmpDir: workspace.tmpDir,
+      resultFile: workspace.resultFile,
+      env,
       inlineResultBytes: deps.config.inlineResultBytes,
       logLevel: deps.config.jobLogLevel,
       logCapBytes: deps.config.logCapBytes,

@@ -3,14 +3,23 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
+import type { JobCredentialSource, TaskIdentity } from '../job-credentials';
+import { sandboxEnvironment, taskEnvironment } from './environment';
+import type { IdentityPool, SandboxIdentity } from './identity';
 import type { AbortReason, ChildMessage, RunRequest } from './protocol';
+import { prepareSandboxDir, type TaskWorkspace } from './workspace';
 
 /** How the runner forks sandboxes: which entry, with which Node flags. */
 export interface SandboxSpec {
   readonly entry: string;
   readonly execArgv: readonly string[];
-  readonly env?: NodeJS.ProcessEnv;
+  /** The sandbox's starting environment. @default the allowlist of the runner's (sandboxEnvironment) */
+  readonly env?: Record<string, string>;
   readonly cwd?: string;
+  /** Unprivileged uids, one per live sandbox (needs root). @default none: sandboxes run under the runner's uid */
+  readonly identities?: IdentityPool;
+  /** Job roles' short-lived credentials, per task. @default none: job code gets no AWS credentials */
+  readonly credentials?: JobCredentialSource;
   /**
    * `setpriv` (util-linux) to start sandboxes with a parent-death signal: the kernel SIGKILLs a
    * sandbox the moment its runner dies, even one stuck in synchronous code. Without it, the
@@ -87,8 +96,12 @@ export class Sandbox {
   private failed?: Extract<ChildMessage, { type: 'failed' }>;
   private nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
   private used = false;
+  /** The sandbox's own uid and gid, when the runner switches uids. */
+  readonly identity?: SandboxIdentity;
 
   constructor(spec: SandboxSpec) {
+    const identities = spec.identities;
+    if (identities) this.identity = identities.acquire();
     if (setprivOnPath === null) setprivOnPath = findSetpriv();
     const setpriv = spec.setpriv === undefined ? setprivOnPath : (spec.setpriv ?? undefined);
     // This is child_process.fork() spelled out (fork = spawn of Node with an IPC channel), so that
@@ -100,11 +113,13 @@ export class Sandbox {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Its own process group (and session), so kill() reaches everything the script starts.
       detached: true,
-      env: spec.env ?? process.env,
-      cwd: spec.cwd,
+      env: spec.env ?? sandboxEnvironment(process.env),
+      // Not the runner's directory, which its own uid may not be allowed into.
+      cwd: spec.cwd ?? (this.identity ? '/' : undefined),
       serialization: 'json',
+      ...(this.identity ? { uid: this.identity.uid, gid: this.identity.gid } : {}),
     });
-    this.ended = new Promise((resolve) => {
+    this.ended = new Promise<SandboxReport>((resolve) => {
       let spawnError: Error | undefined;
       this.process.on('error', (err) => {
         spawnError = err;
@@ -113,6 +128,10 @@ export class Sandbox {
       });
       // 'close' (not 'exit'): all output and IPC messages have been read by then.
       this.process.on('close', (code, signal) => resolve(this.finish(code, signal, spawnError)));
+    }).then((report) => {
+      // Kills anything left under the uid (escaped the group), then lets another sandbox have it.
+      if (this.identity && identities) identities.release(this.identity);
+      return report;
     });
     this.process.on('exit', () => {
       // Anything the script left behind in its group goes too; that also closes their copies of the pipes.
@@ -265,6 +284,17 @@ export class SandboxPool {
     // Refill after this task's sandbox is handed over, so the fork does not delay it.
     setImmediate(() => this.refill());
     return sandbox ?? new Sandbox(this.spec);
+  }
+
+  /**
+   * What a taken sandbox needs before its task: its private directory (owned by its uid) and the
+   * task's environment (HOME and TMPDIR there, the job role's credentials if the job has one).
+   * Throws when the job role cannot be assumed: the task then fails, it never runs without them.
+   */
+  async prepare(sandbox: Sandbox, workspace: TaskWorkspace, task: TaskIdentity): Promise<Record<string, string>> {
+    await prepareSandboxDir(workspace, sandbox.identity);
+    const credentials = await this.spec.credentials?.forTask(task);
+    return taskEnvironment(workspace.tmpDir, credentials);
   }
 
   /** Kills the spares; `take` still works (forks on demand) for what is still being handed back. */
