@@ -1,3 +1,5 @@
+import type { Catalogue, JobRoleDefinition } from '../core/catalogue';
+import type { JobRoleSpec } from './constructs/job-role';
 import * as path from 'node:path';
 import type { Node } from 'constructs';
 import { ConfigError } from '../core/errors';
@@ -193,6 +195,22 @@ export function catalogueFleet(modulePath: string = CATALOGUE_MODULE): FleetConf
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(resolved) as { default?: { fleet?: FleetConfig }; fleet?: FleetConfig };
   return (mod.default ?? mod).fleet;
+}
+
+/** The jobs of a catalogue module that declare a role of their own (none if there is no such module). */
+export function catalogueJobRoles(modulePath: string = CATALOGUE_MODULE): JobRoleSpec[] {
+  let resolved: string;
+  try {
+    resolved = require.resolve(modulePath);
+  } catch {
+    return [];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(resolved) as { default?: Catalogue } & Partial<Catalogue>;
+  const catalogue = (mod.default ?? mod) as Catalogue;
+  return [...(catalogue.jobs?.values() ?? [])]
+    .filter((j) => j.definition.role)
+    .map((j) => ({ job: j.snapshot.job, slotClass: j.snapshot.slotClass, role: j.definition.role as JobRoleDefinition }));
 }
 
 /**

@@ -6,7 +6,8 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { catalogueFleet, resolveSettings, type JobfleetSettings } from './config';
+import { catalogueFleet, catalogueJobRoles, resolveSettings, type JobfleetSettings } from './config';
+import type { JobRoleSpec } from './constructs/job-role';
 import { JobfleetCore } from './constructs/jobfleet-core';
 import { Monitoring } from './constructs/monitoring';
 import { RunnerFleet } from './constructs/runner-fleet';
@@ -16,8 +17,8 @@ import { Ticker } from './constructs/ticker';
 export interface JobfleetStackProps extends StackProps {
   /** Overrides of the `jobfleet:*` context values (see infra/config.ts). @default context, then defaults (the fleet: jobs/catalogue.ts's) */
   readonly settings?: Partial<JobfleetSettings>;
-  /** What users' jobs may touch, added to every runner's task role. @default none */
-  readonly jobPolicyStatements?: readonly iam.PolicyStatement[];
+  /** Jobs with roles of their own. @default those of jobs/catalogue.ts that declare a `role` */
+  readonly jobRoles?: readonly JobRoleSpec[];
   /** @default a new VPC with public subnets only (no NAT gateway) */
   readonly vpc?: ec2.IVpc;
   /** @default runner/Dockerfile built from the repository */
@@ -60,7 +61,7 @@ export class JobfleetStack extends Stack {
       vpc: props.vpc,
       image: props.runnerImage,
       stopTimeout: Duration.seconds(s.runnerStopTimeoutSeconds),
-      jobPolicyStatements: props.jobPolicyStatements,
+      jobRoles: props.jobRoles ?? catalogueJobRoles(),
       containerInsights: s.containerInsights,
       logRetention: s.logRetentionDays,
       scaleInAfterMinutes: s.scaleInAfterMinutes,
@@ -92,6 +93,11 @@ export class JobfleetStack extends Stack {
   /** Let another service schedule tasks with the SDK (table writes); give it `runtimeEnvironment` too. */
   public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
     return this.core.grantEnqueue(grantee);
+  }
+
+  /** Job name -> its own role, for jobs that declare one: grant it what the job touches. */
+  public get jobRoles(): ReadonlyMap<string, iam.Role> {
+    return this.fleet.jobRoles;
   }
 
   /** The JOBFLEET_* variables an SDK client needs (deploy-time values). */

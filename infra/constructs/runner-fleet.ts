@@ -12,6 +12,7 @@ import type { SlotClass } from '../../core/config/fleet';
 import { REPO_ROOT } from '../config';
 import { acknowledge, acknowledgeWildcard } from '../nag';
 import type { JobfleetCore } from './jobfleet-core';
+import { JobRole, type JobRoleSpec } from './job-role';
 
 /** Where the image keeps the compiled job modules (runner/Dockerfile builds them there). */
 export const JOBS_ROOT_IN_IMAGE = '/app/dist/jobs';
@@ -30,8 +31,11 @@ export interface RunnerFleetProps {
   readonly image?: ecs.ContainerImage;
   /** SIGTERM -> SIGKILL; the runner finishes or hands back its tasks in this time. @default 120 seconds (Fargate maximum) */
   readonly stopTimeout?: Duration;
-  /** Extra permissions for what jobs touch (jobs run inside the runner, with its task role). @default none */
-  readonly jobPolicyStatements?: readonly iam.PolicyStatement[];
+  /**
+   * Jobs with a role of their own (the catalogue's `role`): one IAM role each, assumable by their
+   * class's runners only. Job code never gets the runner's credentials. @default none
+   */
+  readonly jobRoles?: readonly JobRoleSpec[];
   /** @default false */
   readonly containerInsights?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -49,6 +53,7 @@ export interface RunnerService {
   readonly scalableTarget: appscaling.ScalableTarget;
   /** CEIL(SlotDemand / slotsPerRunner): the runners this class needs now. */
   readonly desiredRunners: cloudwatch.IMetric;
+  readonly container: ecs.ContainerDefinition;
 }
 
 /**
@@ -65,6 +70,9 @@ export class RunnerFleet extends Construct {
   public readonly services: ReadonlyMap<string, RunnerService>;
   /** Runner tasks that stopped on their own (crash, OOM, failed start), from ECS task state events. */
   public readonly failures: cloudwatch.Metric;
+  /** Job name -> its own role (grant it what the job touches). */
+  public readonly jobRoles: ReadonlyMap<string, iam.Role>;
+  private readonly jobRoleMap = new Map<string, iam.Role>();
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -90,7 +98,14 @@ export class RunnerFleet extends Construct {
       services.set(slotClass.name, this.createService(slotClass, image, props, ownVpc));
     }
     this.services = services;
+    this.jobRoles = this.jobRoleMap;
     this.failures = this.watchFailures();
+  }
+
+  /** A `JOB_*` variable on every runner: the jobs' own configuration, the only variables jobs see besides PATH, locale and region. */
+  public addJobEnvironment(name: string, value: string): void {
+    if (!/^JOB_[A-Z0-9_]+$/.test(name)) throw new Error(`job environment variables are named JOB_<NAME> (got ${name}): only those reach job code`);
+    for (const s of this.services.values()) s.container.addEnvironment(name, value);
   }
 
   private createVpc(): ec2.Vpc {
@@ -124,7 +139,12 @@ export class RunnerFleet extends Construct {
     const clusterTasks = Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
     taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], resources: [clusterTasks] }));
     acknowledgeWildcard(taskRole, clusterTasks, 'A runner protects its own task, whose id is unknown until run time; limited to tasks of this cluster.');
-    for (const statement of props.jobPolicyStatements ?? []) taskRole.addToPrincipalPolicy(statement);
+    const jobRoles: Record<string, string> = {};
+    for (const spec of (props.jobRoles ?? []).filter((j) => j.slotClass === name)) {
+      const jobRole = new JobRole(this, `${spec.job}-JobRole`, { ...spec, runnerRole: taskRole });
+      this.jobRoleMap.set(spec.job, jobRole.role);
+      jobRoles[spec.job] = jobRole.role.roleArn;
+    }
 
     const stopTimeout = props.stopTimeout ?? Duration.seconds(120);
     const taskDefinition = new ecs.FargateTaskDefinition(this, `${name}-Task`, {
@@ -134,7 +154,7 @@ export class RunnerFleet extends Construct {
       executionRole: this.executionRole,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    taskDefinition.addContainer('runner', {
+    const container = taskDefinition.addContainer('runner', {
       image,
       essential: true,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: name }),
@@ -149,6 +169,7 @@ export class RunnerFleet extends Construct {
         JOBFLEET_JOBS_ROOT: JOBS_ROOT_IN_IMAGE,
         // The runner's own shutdown budget after SIGTERM: 10 s less than ECS waits before SIGKILL.
         RUNNER_STOP_TIMEOUT_MS: String(Math.max(0, stopTimeout.toMilliseconds() - 10_000)),
+        ...(Object.keys(jobRoles).length > 0 ? { RUNNER_JOB_ROLES: Stack.of(this).toJsonString(jobRoles) } : {}),
       },
     });
 
@@ -170,7 +191,7 @@ export class RunnerFleet extends Construct {
     });
 
     const { scalableTarget, desiredRunners } = this.scaleOnDemand(slotClass, service, props.scaleInAfterMinutes ?? 5);
-    return { slotClass, service, taskDefinition, taskRole, scalableTarget, desiredRunners };
+    return { slotClass, service, taskDefinition, taskRole, scalableTarget, desiredRunners, container };
   }
 
   /**
