@@ -85,7 +85,7 @@ export class RunnerFleet extends Construct {
     // Runners only call out (AWS APIs); nothing calls in.
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: this.vpc, description: 'jobfleet runners: egress only', allowAllOutbound: true });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    this.executionRole = new iam.Role(this, 'ExecutionRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    this.executionRole = new iam.Role(this, 'ExecutionRole', { assumedBy: this.ecsTasksPrincipal() });
     // Built for the task definitions' architecture whatever the deploying machine is (e.g. an ARM laptop).
     const image = props.image ?? ecs.ContainerImage.fromAsset(REPO_ROOT, { file: 'runner/Dockerfile', platform: Platform.LINUX_AMD64 });
     acknowledge(this.executionRole, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken (added by CDK for the image pull) cannot be scoped to a resource.');
@@ -106,6 +106,17 @@ export class RunnerFleet extends Construct {
   public addJobEnvironment(name: string, value: string): void {
     if (!/^JOB_[A-Z0-9_]+$/.test(name)) throw new Error(`job environment variables are named JOB_<NAME> (got ${name}): only those reach job code`);
     for (const s of this.services.values()) s.container.addEnvironment(name, value);
+  }
+
+  /**
+   * ECS tasks, and only on behalf of this account's ECS resources in this region (the
+   * confused-deputy conditions AWS documents for task and task execution roles).
+   */
+  private ecsTasksPrincipal(): iam.IPrincipal {
+    return new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({
+      ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'ecs', resource: '*' }) },
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    });
   }
 
   private createVpc(): ec2.Vpc {
@@ -129,7 +140,7 @@ export class RunnerFleet extends Construct {
     const { core } = props;
     const name = slotClass.name;
     const taskRole = new iam.Role(this, `${name}-TaskRole`, {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      assumedBy: this.ecsTasksPrincipal(),
       description: `jobfleet runner (${name}): its own queue, the task table, logs/ in the bucket`,
     });
     core.queues.grantConsume(taskRole, name);

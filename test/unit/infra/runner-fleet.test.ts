@@ -78,17 +78,17 @@ describe('RunnerFleet', () => {
       const statements = statementsOf(template, `Runners${c.name}TaskRole`);
       const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
       expect(sqs).toHaveLength(1);
-      expect(actionsOf(sqs[0]!).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      expect(actionsOf(sqs[0]!).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']);
       expect(sqs[0]!.Resource).toEqual({ 'Fn::GetAtt': [logicalId(core.queues.queue(c.name)), 'Arn'] });
     }
   });
 
-  test('runners can PutObject under logs/ only, and nothing else in S3 (jobs get their own roles)', () => {
+  test('runners can PutObject under logs/ and results/ only, and nothing else in S3 (jobs get their own roles)', () => {
     const statements = statementsOf(template, `Runners${classes[0]!.name}TaskRole`);
     const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     const puts = s3.filter((s) => actionsOf(s).includes('s3:PutObject'));
     expect(puts).toHaveLength(1);
-    expect(JSON.stringify(puts[0]!.Resource)).toMatch(/"\/logs\/\*"\]\]\}$/);
+    expect(JSON.stringify(puts[0]!.Resource)).toMatch(/"\/logs\/\*"\]\]\},.*"\/results\/\*"\]\]\}\]$/);
     expect(s3.filter((s) => !puts.includes(s))).toEqual([]);
   });
 
