@@ -5,6 +5,8 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { acknowledge } from './nag';
 import type { Construct } from 'constructs';
 import { catalogueFleet, catalogueJobRoles, resolveSettings, type JobfleetSettings } from './config';
 import type { JobRoleSpec } from './constructs/job-role';
@@ -40,6 +42,8 @@ export class JobfleetStack extends Stack {
   /** Status events from the table's stream; absent when statusEvents is 'none'. */
   public readonly statusEvents?: StatusEvents;
   public readonly monitoring: Monitoring;
+  /** Every alarm notifies it (alarm and OK): settings.alarmTopicArn's, or the stack's own. */
+  public readonly alarmTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: JobfleetStackProps = {}) {
     super(scope, id, props);
@@ -69,7 +73,8 @@ export class JobfleetStack extends Stack {
     if (s.statusEvents !== 'none') {
       this.statusEvents = new StatusEvents(this, 'StatusEvents', { core: this.core, mode: s.statusEvents, logRetention: s.logRetentionDays, entry: props.statusEventsEntry });
     }
-    const topicActions = s.alarmTopicArn ? [new cwActions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn))] : [];
+    this.alarmTopic = s.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn) : this.createAlarmTopic(s.alarmEmail);
+    const topicActions = [new cwActions.SnsAction(this.alarmTopic)];
     this.monitoring = new Monitoring(this, 'Monitoring', {
       core: this.core,
       ticker: this.ticker,
@@ -88,6 +93,13 @@ export class JobfleetStack extends Stack {
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     // 'destroy' leaves nothing behind: the core handles the table and bucket, this the log groups.
     if (s.removalPolicy === 'destroy') RemovalPolicies.of(this).destroy({ applyToResourceTypes: ['AWS::Logs::LogGroup'] });
+  }
+
+  private createAlarmTopic(email: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'Alarms', { displayName: 'jobfleet alarms', enforceSSL: true });
+    acknowledge(topic, 'SNS2', 'Alarm notifications carry alarm names and states, no data; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key costs $1/month. Pass alarmTopicArn for an encrypted topic of your own.');
+    if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
   }
 
   /** Let another service schedule tasks with the SDK (table writes); give it `runtimeEnvironment` too. */

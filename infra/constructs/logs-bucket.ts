@@ -32,6 +32,10 @@ export class LogsBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // Versioned, so an overwritten or deleted log or result is still there (docs/deploy.md,
+      // "Data protection"). Each task writes its keys once, so versioning costs nothing per task;
+      // old versions exist only after an overwrite or delete, and expire after 30 days.
+      versioned: true,
       lifecycleRules: [
         {
           id: 'task-logs',
@@ -41,6 +45,7 @@ export class LogsBucket extends Construct {
           ...(ia > 0 ? { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(ia) }] } : {}),
           ...(expire > 0 ? { expiration: Duration.days(expire) } : {}),
         },
+        { id: 'old-versions', noncurrentVersionExpiration: Duration.days(30), expiredObjectDeleteMarker: true },
       ],
     });
     acknowledge(

@@ -17,6 +17,9 @@ import { JobRole, type JobRoleSpec } from './job-role';
 /** Where the image keeps the compiled job modules (runner/Dockerfile builds them there). */
 export const JOBS_ROOT_IN_IMAGE = '/app/dist/jobs';
 export const METRIC_NAMESPACE = 'Jobfleet';
+/** Healthy while the runner's liveness file (RUNNER_HEARTBEAT_FILE) is fresh; the image's HEALTHCHECK runs the same. */
+export const RUNNER_HEALTH_CHECK =
+  "const f=process.env.RUNNER_HEARTBEAT_FILE||'/tmp/jobfleet-runner.heartbeat';const fs=require('fs');if(fs.existsSync(f)&&Date.now()-fs.statSync(f).mtimeMs>90000)process.exit(1)";
 
 export interface RunnerFleetProps {
   readonly core: JobfleetCore;
@@ -170,6 +173,15 @@ export class RunnerFleet extends Construct {
       essential: true,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: name }),
       stopTimeout,
+      // ECS ignores the image's HEALTHCHECK: the same check, in the task definition. Unhealthy
+      // (the event loop stopped touching the liveness file for 90 s) -> ECS replaces the task.
+      healthCheck: {
+        command: ['CMD', 'node', '-e', RUNNER_HEALTH_CHECK],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        startPeriod: Duration.seconds(60),
+        retries: 3,
+      },
       // An init process as PID 1 forwards SIGTERM and reaps the job sandboxes' orphans.
       linuxParameters: new ecs.LinuxParameters(this, `${name}-Linux`, { initProcessEnabled: true }),
       environment: {

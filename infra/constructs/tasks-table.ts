@@ -3,7 +3,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { STREAM_VIEW_TYPE, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
-import { acknowledgeWildcard } from '../nag';
 
 /** What the ticker and the runners do to tasks: read, claim, start, heartbeat, finish (+ follow-ups). */
 export const TABLE_WORKER_ACTIONS = [
@@ -39,6 +38,8 @@ export interface TasksTableProps {
   readonly encryption?: dynamodb.TableEncryption;
   /** The table's stream (NEW_AND_OLD_IMAGES), which status events are made from. @default false */
   readonly stream?: boolean;
+  /** DynamoDB deletion protection: no DeleteTable (by hand, or by a stack update that replaces the table) until it is turned off. @default true */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -59,6 +60,7 @@ export class TasksTable extends Construct {
       encryption: props.encryption ?? dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? true,
       ...(props.stream ? { stream: dynamodb.StreamViewType[STREAM_VIEW_TYPE] } : {}),
     });
     for (const index of TABLE_INDEXES) {

@@ -23,6 +23,7 @@ describe('LogsBucket', () => {
               Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 45 }],
               ExpirationInDays: 400,
             },
+            { Id: 'old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true },
           ],
         },
       }),
