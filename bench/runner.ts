@@ -111,7 +111,7 @@ async function preload(env: TestEnvironment, catalogue: Catalogue, job: string, 
     for (let i = 0; i < tasks.length; i += concurrency) {
       await Promise.all(
         tasks.slice(i, i + concurrency).map(async (task) => {
-          await store.put(task);
+          await store.create(task);
           const entry: SchedEntry = {
             id: task.id,
             at: task.dueAt,

@@ -1,6 +1,7 @@
 import type { RuntimeConfig } from './config/runtime';
 import type { LifecycleDeps } from './lifecycle/finish';
 import { createAwsClients, type AwsClients } from './store/aws-clients';
+import { DynamoTable } from './store/dynamo-table';
 import { ScheduleStore } from './store/schedule-store';
 import { TaskStore } from './store/task-store';
 
@@ -12,11 +13,12 @@ export interface Services extends LifecycleDeps {
 
 export function createServices(config: RuntimeConfig, clients: AwsClients = createAwsClients(config)): Services {
   const storeOptions = { tableName: config.tableName, shards: config.shards };
+  const table = new DynamoTable(clients.doc, config.tableName);
   return {
     config,
     clients,
-    store: new TaskStore(clients.doc, storeOptions),
-    schedules: new ScheduleStore(clients.doc, storeOptions),
+    store: new TaskStore(table, storeOptions),
+    schedules: new ScheduleStore(table, storeOptions),
     shards: config.shards,
     graceMs: config.graceMs,
   };

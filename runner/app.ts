@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../core/clock';
 import type { Catalogue } from '../core/catalogue';
 import { loadRuntimeConfig } from '../core/config/runtime';
 import { ConfigError } from '../core/errors';
@@ -31,6 +32,8 @@ export interface RunnerAppOptions {
   readonly onTaskEnd?: (summary: TaskSummary) => void;
   /** The STS client that assumes job roles. @default built from the runtime config */
   readonly sts?: STSClient;
+  /** @default systemClock */
+  readonly clock?: Clock;
 }
 
 export interface RunnerApp {
@@ -69,15 +72,16 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   }
   const services = options.services ?? createServices(runtime);
   const protectionPort = options.protection ?? (await createProtectionPort(config.ecsMetadataUri, runtime.region, logger));
-  const roles = Object.keys(config.jobRoles);
+  const jobRoles = config.jobRoles ?? {};
+  const roles = Object.keys(jobRoles);
   for (const job of roles) if (!jobs.get(job)) logger.warn({ job }, 'RUNNER_JOB_ROLES names a job this runner\'s catalogue does not have');
   const sts = roles.length > 0 ? (options.sts ?? new STSClient({ region: runtime.region, maxAttempts: 3, ...(runtime.endpoint ? { endpoint: runtime.endpoint } : {}) })) : undefined;
   if (!config.sandboxUids) logger.warn('sandboxes run under the runner\'s own uid (RUNNER_SANDBOX_UIDS=none, or the runner is not root): job code can signal the runner and read its environment through /proc');
-  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs });
+  const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs, ...(options.clock ? { clock: options.clock } : {}) });
   const runner = new Runner(
     {
       lifecycle: services,
-      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds),
+      queue: options.queue ?? new SqsDispatchQueue(services.clients.sqs, config.queueUrl, config.waitTimeSeconds, runtime.awsRequestTimeoutMs),
       files: options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket }),
       jobs,
       // Scripts see an allowlist of the runner's environment (no credentials, no runner settings),
@@ -88,13 +92,14 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
           execArgv,
           env: sandboxEnvironment(options.env),
           ...(config.sandboxUids ? { identities: new IdentityPool(config.sandboxUids) } : {}),
-          ...(sts ? { credentials: new StsJobCredentials(sts, config.jobRoles) } : {}),
+          ...(sts ? { credentials: new StsJobCredentials(sts, jobRoles) } : {}),
         },
         config.spares,
       ),
       protection,
       logger,
       ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
     config,
   );

@@ -29,6 +29,8 @@ export const RunnerEnvSchema = z.object({
   RUNNER_TIMEOUT_GRACE_MS: int(0).default(1000),
   /** @default JOBFLEET_LEASE_MS / 3 */
   RUNNER_HEARTBEAT_MS: int(10).optional(),
+  /** How long before its lease ends a script is stopped when no heartbeat proved the lease. @default JOBFLEET_LEASE_MS / 10 */
+  RUNNER_FENCE_MARGIN_MS: int(1).optional(),
   RUNNER_PROGRESS_INTERVAL_MS: int(0).default(1000),
   RUNNER_LOG_CAP_BYTES: int(1024).default(DEFAULT_LOG_CAP_BYTES),
   /** Results larger than this go to S3. DynamoDB items stop at 400 KB, hence the ceiling. */
@@ -96,6 +98,8 @@ export interface RunnerConfig {
   readonly timeoutGraceMs: number;
   readonly leaseMs: number;
   readonly heartbeatMs: number;
+  /** Self-fencing: with no renewal proved by (lease end - this), the script is stopped as lost; its sandbox ends itself at half this before the lease ends. */
+  readonly fenceMarginMs: number;
   readonly progressIntervalMs: number;
   readonly logCapBytes: number;
   readonly inlineResultBytes: number;
@@ -110,7 +114,7 @@ export interface RunnerConfig {
   /** Sandbox uids, or undefined: sandboxes run under the runner's uid. */
   readonly sandboxUids?: IdentityRange;
   /** Job name -> role ARN. */
-  readonly jobRoles: Readonly<Record<string, string>>;
+  readonly jobRoles?: Readonly<Record<string, string>>;
 }
 
 /** What the config needs to know about the catalogue. */
@@ -147,6 +151,10 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
   }
   const heartbeatMs = env.RUNNER_HEARTBEAT_MS ?? Math.max(10, Math.floor(runtime.leaseMs / 3));
   if (heartbeatMs >= runtime.leaseMs) problems.push(`RUNNER_HEARTBEAT_MS: ${heartbeatMs} must be shorter than JOBFLEET_LEASE_MS (${runtime.leaseMs}), or leases expire between heartbeats`);
+  const fenceMarginMs = env.RUNNER_FENCE_MARGIN_MS ?? Math.max(1, Math.floor(runtime.leaseMs / 10));
+  if (heartbeatMs < runtime.leaseMs && heartbeatMs >= runtime.leaseMs - fenceMarginMs) {
+    problems.push(`RUNNER_FENCE_MARGIN_MS: ${fenceMarginMs} leaves no time for a heartbeat: the lease (${runtime.leaseMs}) minus the margin must be longer than RUNNER_HEARTBEAT_MS (${heartbeatMs})`);
+  }
   if (problems.length > 0) throw new ConfigError(`invalid runner configuration:\n  - ${problems.join('\n  - ')}`);
   const runnerId = env.RUNNER_ID ?? `${hostname()}-${pid}`;
   return {
@@ -162,6 +170,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     timeoutGraceMs: env.RUNNER_TIMEOUT_GRACE_MS,
     leaseMs: runtime.leaseMs,
     heartbeatMs,
+    fenceMarginMs,
     progressIntervalMs: env.RUNNER_PROGRESS_INTERVAL_MS,
     logCapBytes: env.RUNNER_LOG_CAP_BYTES,
     inlineResultBytes: env.RUNNER_RESULT_INLINE_BYTES,

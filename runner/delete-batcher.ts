@@ -1,9 +1,11 @@
+import { systemClock, type Clock, type Timer } from '../core/clock';
 import type { DispatchQueue, QueueMessage } from './queue';
 
 export interface DeleteBatcherOptions {
   /** How long a message may wait for others to share its DeleteMessageBatch call. */
   readonly lingerMs: number;
   readonly onError: (err: unknown, count: number) => void;
+  readonly clock?: Clock;
 }
 
 const SQS_BATCH_MAX = 10;
@@ -16,7 +18,7 @@ const SQS_BATCH_MAX = 10;
  */
 export class DeleteBatcher {
   private pending: QueueMessage[] = [];
-  private timer?: NodeJS.Timeout;
+  private timer?: Timer;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -28,7 +30,7 @@ export class DeleteBatcher {
     if (messages.length === 0) return;
     this.pending.push(...messages);
     if (this.pending.length >= SQS_BATCH_MAX) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs);
+    else this.timer ??= (this.options.clock ?? systemClock).setTimer(this.options.lingerMs, () => this.flush());
   }
 
   /** Sends what is waiting now; resolves when every delete sent so far has settled. */
@@ -38,7 +40,7 @@ export class DeleteBatcher {
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, SQS_BATCH_MAX);

@@ -1,29 +1,31 @@
 import type { Logger } from 'pino';
+import { systemClock, type Clock, type Timer } from '../core/clock';
 import { ClaimConflictError, coerceError } from '../core/errors';
 import { finishTask, runFollowUp, type LifecycleDeps, type TerminalOutcome } from '../core/lifecycle/finish';
 import { isTerminal, type TaskRecord } from '../core/model/task';
 import type { RunnableJob } from './catalogue';
 import type { RunnerConfig } from './config';
 import { Heartbeat } from './heartbeat';
-import { TaskLog } from './log/task-log';
+import { LeaseFence } from './lease-fence';
 import { logKey, resultKey, type FileSink } from './log/upload';
 import { decideOutcome, type StopReason } from './outcome';
+import type { SandboxReport, SandboxSource, TaskSandbox } from './sandbox/port';
 import type { RunRequest } from './sandbox/protocol';
-import type { SandboxPool, SandboxReport, Sandbox } from './sandbox/sandbox';
-import { createTaskWorkspace, removeTaskWorkspace, type TaskWorkspace } from './sandbox/workspace';
+import type { TaskWorkspace, Workspaces } from './workspace';
 
 export type ExecutionConfig = Pick<
   RunnerConfig,
-  'runnerId' | 'slots' | 'leaseMs' | 'heartbeatMs' | 'progressIntervalMs' | 'cancelGraceMs' | 'timeoutGraceMs' | 'logCapBytes' | 'inlineResultBytes' | 'workDir' | 'jobLogLevel'
+  'runnerId' | 'slots' | 'leaseMs' | 'heartbeatMs' | 'fenceMarginMs' | 'progressIntervalMs' | 'cancelGraceMs' | 'timeoutGraceMs' | 'logCapBytes' | 'inlineResultBytes' | 'jobLogLevel'
 >;
 
 export interface ExecutionDeps {
   readonly lifecycle: LifecycleDeps;
   readonly files: FileSink;
-  readonly pool: SandboxPool;
+  readonly pool: SandboxSource;
+  readonly workspaces: Workspaces;
   readonly config: ExecutionConfig;
   readonly logger: Logger;
-  readonly now: () => number;
+  readonly clock?: Clock;
 }
 
 /** How one task went, for the runner's log line, tests and the bench. Times are epoch ms. */
@@ -63,11 +65,12 @@ export interface TaskSummary {
  */
 export class TaskExecution {
   private stopReason?: StopReason;
-  private sandbox?: Sandbox;
-  private killTimer?: NodeJS.Timeout;
+  private sandbox?: TaskSandbox;
+  private killTimer?: Timer;
   private readonly stopSignal = new AbortController();
   private readonly log: Logger;
   private inSandbox = false;
+  private scriptEnded = false;
   private recording = false;
 
   constructor(
@@ -79,7 +82,10 @@ export class TaskExecution {
     private readonly slotsHeld: { readonly ready: (signal: AbortSignal) => Promise<boolean>; readonly release: () => void },
   ) {
     this.log = deps.logger.child({ taskId: task.id, job: task.job, attempt: task.attempt });
+    this.clock = deps.clock ?? systemClock;
   }
+
+  private readonly clock: Clock;
 
   /** True while the script's process is alive. */
   get running(): boolean {
@@ -108,20 +114,41 @@ export class TaskExecution {
     }
     sandbox.abort(reason);
     const grace = reason === 'cancel' ? this.deps.config.cancelGraceMs : this.deps.config.timeoutGraceMs;
-    this.killTimer = setTimeout(() => sandbox.kill(), grace);
+    this.killTimer = this.clock.setTimer(grace, () => sandbox.kill());
   }
 
   async run(): Promise<TaskSummary> {
-    const { config, now } = this.deps;
+    const { config } = this.deps;
+    const clock = this.clock;
+    const now = () => clock.now();
     const task = this.task;
-    // Private directories: the log in the runner's (0700), the script's tmp in its sandbox's own.
-    const workspace = await createTaskWorkspace(config.workDir, `${task.id}-${task.attempt}`);
-    const taskLog = new TaskLog(`${workspace.runnerDir}/task.log`, config.logCapBytes, now);
+    const workspace = await this.deps.workspaces.open(`${task.id}-${task.attempt}`);
+    const taskLog = workspace.log;
     taskLog.write({ msg: 'task started', taskId: task.id, job: task.job, attempt: task.attempt, runnerId: config.runnerId, slots: task.slots });
+    // Self-fencing: from the lease the start write set, moved by every renewal the heartbeat proves.
+    const fence = new LeaseFence({
+      leaseUntil: typeof task.leaseUntil === 'number' ? task.leaseUntil : now() + config.leaseMs,
+      marginMs: config.fenceMarginMs,
+      clock,
+      onExpired: (leaseUntil) => {
+        // Once the script has ended there is nothing to stop; recording its outcome is fenced by the token.
+        if (this.scriptEnded) return;
+        const until = new Date(leaseUntil).toISOString();
+        this.log.warn({ leaseUntil: until, fenceMarginMs: config.fenceMarginMs }, 'no heartbeat proved the lease in time: stopping the script; nothing is recorded (the reaper retries the task)');
+        taskLog.write({ level: 50, msg: `no heartbeat proved this runner's lease (until ${until}) ${config.fenceMarginMs} ms before it ended: the script was stopped so it cannot overlap a retry`, fenced: true });
+        this.stop('lost');
+        void heartbeat.stop();
+      },
+    });
     const heartbeat = new Heartbeat({
       intervalMs: config.heartbeatMs,
       progressIntervalMs: config.progressIntervalMs,
-      beat: (progress) => this.deps.lifecycle.store.heartbeat(task.id, task.token, now(), config.leaseMs, progress),
+      leaseMs: config.leaseMs,
+      beat: (progress, call) => this.deps.lifecycle.store.heartbeat(task.id, task.token, call.sentAt, config.leaseMs, progress),
+      onRenewed: (leaseUntil) => {
+        // The sandbox learns each new deadline, so it can end itself if this runner freezes.
+        if (fence.extend(leaseUntil)) this.sandbox?.setDeadline(fence.sandboxDeadlineMs());
+      },
       onCancelRequested: () => {
         this.log.info('cancel requested: aborting the script');
         taskLog.write({ level: 40, msg: `cancel requested: the script's signal is aborted; it is killed in ${config.cancelGraceMs} ms unless it ends` });
@@ -135,9 +162,11 @@ export class TaskExecution {
         this.stop('lost');
       },
       onError: (err) => this.log.warn({ err }, 'heartbeat failed; retrying'),
-      now,
+      clock,
     });
     heartbeat.start();
+    fence.start();
+    let scriptTimer: Timer | undefined;
     try {
       let report: SandboxReport | undefined;
       let handedAt: number | undefined;
@@ -152,29 +181,46 @@ export class TaskExecution {
           this.inSandbox = true;
           taskLog.attach(sandbox.stdout, 'stdout');
           taskLog.attach(sandbox.stderr, 'stderr');
-          const timeout = setTimeout(() => {
-            this.log.warn({ maxExecutionMs: task.maxExecutionMs }, 'max execution time reached: aborting and killing the script');
-            taskLog.write({ level: 50, msg: `max execution time of ${task.maxExecutionMs} ms reached: the script is killed` });
+          const timeUp = (what: string) => () => {
+            this.log.warn({ maxExecutionMs: task.maxExecutionMs }, `max execution time reached ${what}: aborting and killing the script`);
+            taskLog.write({ level: 50, msg: `max execution time of ${task.maxExecutionMs} ms reached ${what}: the script is killed` });
             this.stop('timeout');
-          }, task.maxExecutionMs);
-          // Its own directory and environment (with the job role's credentials, if any).
-          const env = await this.deps.pool.prepare(sandbox, workspace, task);
+          };
+          // The time limit is the script's own (invariant 8): it starts when the module has loaded
+          // (`started`). Until then the same limit bounds the boot and load, so a module that
+          // never loads cannot hold the task for ever.
+          scriptTimer = clock.setTimer(task.maxExecutionMs, timeUp('before the job module loaded'));
+          // Its own directory and environment (with its job role's credentials, if any).
+          const env = (await sandbox.prepare?.(workspace, task)) ?? {};
           handedAt = now();
+          sandbox.setDeadline(fence.sandboxDeadlineMs());
           report = await sandbox.run(this.request(workspace, env), {
+            onStarted: () => {
+              scriptTimer?.cancel();
+              scriptTimer = clock.setTimer(task.maxExecutionMs, timeUp(''));
+            },
             onProgress: (percent, message) => {
               heartbeat.reportProgress(percent, message);
               taskLog.write({ msg: 'progress', percent, ...(message !== undefined ? { progressMessage: message } : {}) });
             },
           });
-          clearTimeout(timeout);
-          if (this.killTimer) clearTimeout(this.killTimer);
+          this.scriptEnded = true;
+          scriptTimer.cancel();
+          this.killTimer?.cancel();
           this.inSandbox = false;
+          if (report.deadlinePassed && this.stopReason !== 'lost') {
+            // It ended itself at its lease deadline: this runner could not renew in time (frozen or starved).
+            this.log.warn('the sandbox ended itself at its lease deadline (this runner was frozen or could not renew): nothing is recorded');
+            this.stop('lost');
+          }
         }
       } catch (err) {
         this.sandbox?.kill();
         preOutcome = { status: 'failed', error: { reason: 'error', message: `the runner could not run the task: ${coerceError(err).message}` } };
         this.log.error({ err }, 'could not run the task');
       } finally {
+        scriptTimer?.cancel();
+        this.scriptEnded = true;
         this.inSandbox = false;
         // The sandbox is gone: its slots are free for the next task while this one is recorded.
         this.slotsHeld.release();
@@ -228,11 +274,12 @@ export class TaskExecution {
       const finishStarted = now();
       if (outcome && this.stopReason !== 'lost') {
         this.recording = true;
-        recorded = (await this.finish(outcome, logS3Key, report?.nextRun?.at)) !== 'lost';
+        recorded = (await this.finish(outcome, logS3Key, nextRunOf(report, task))) !== 'lost';
       }
       const finishMs = now() - finishStarted;
+      fence.stop();
       await heartbeat.stop();
-      await removeTaskWorkspace(workspace).catch((err) => this.log.warn({ err }, 'could not remove the task directory'));
+      await workspace.remove().catch((err) => this.log.warn({ err }, 'could not remove the task directory'));
 
       const endedAt = now();
       const durationMs = endedAt - this.timing.receivedAt;
@@ -279,7 +326,8 @@ export class TaskExecution {
       return summary;
     } finally {
       // Whatever happened above, never leave a lease being renewed, a kill pending or slots held.
-      if (this.killTimer) clearTimeout(this.killTimer);
+      this.killTimer?.cancel();
+      fence.stop();
       await heartbeat.stop();
       this.slotsHeld.release();
     }
@@ -344,8 +392,9 @@ export class TaskExecution {
    * If an earlier try's terminal write landed but its follow-up failed, the retry sees the
    * terminal record (same token) and completes the idempotent follow-up only.
    */
-  private async finish(outcome: TerminalOutcome, logS3Key: string | undefined, nextRunAt: number | undefined): Promise<'recorded' | 'lost' | 'gave-up'> {
-    const { lifecycle, now } = this.deps;
+  private async finish(outcome: TerminalOutcome, logS3Key: string | undefined, nextRunAt: number | null | undefined): Promise<'recorded' | 'lost' | 'gave-up'> {
+    const { lifecycle } = this.deps;
+    const now = () => this.clock.now();
     const request = { task: this.task, outcome, ...(logS3Key ? { logS3Key } : {}), ...(nextRunAt !== undefined ? { nextRunAt } : {}) };
     let delay = 200;
     for (let attempt = 1; attempt <= 6; attempt++) {
@@ -356,7 +405,7 @@ export class TaskExecution {
         if (err instanceof ClaimConflictError) {
           const current = await lifecycle.store.get(this.task.id).catch(() => undefined);
           if (attempt > 1 && current && current.token === this.task.token && isTerminal(current.status)) {
-            if (!current.effectsDone) await runFollowUp(lifecycle, current, now(), nextRunAt).catch((e) => this.log.error({ err: e }, 'follow-up failed; the reaper will redo it'));
+            if (!current.effectsDone) await runFollowUp(lifecycle, current, now()).catch((e) => this.log.error({ err: e }, 'follow-up failed; the reaper will redo it'));
             return 'recorded';
           }
           this.log.warn({ status: current?.status }, 'the task changed under this runner before its outcome was written; nothing recorded');
@@ -367,10 +416,20 @@ export class TaskExecution {
           return 'gave-up';
         }
         this.log.warn({ err, attempt }, 'recording the outcome failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await this.clock.sleep(delay);
         delay *= 2;
       }
     }
     return 'gave-up';
   }
+}
+
+/**
+ * A computed schedule's next date as the module gave it: its date, or null when it gave none, threw,
+ * or has no `nextRun` (the child asks before the script starts, so a started script means it was
+ * asked). Undefined when the module was never asked: whoever does the follow-up asks it again.
+ */
+function nextRunOf(report: SandboxReport | undefined, task: TaskRecord): number | null | undefined {
+  if (report?.nextRun) return report.nextRun.at ?? null;
+  return report?.startedAt !== undefined && task.scheduleId !== undefined ? null : undefined;
 }

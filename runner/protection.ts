@@ -1,5 +1,6 @@
 import { ECSClient, UpdateTaskProtectionCommand } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
+import { systemClock, type Clock, type Timer } from '../core/clock';
 
 /** Turns ECS scale-in protection of this runner's own task on or off. */
 export interface ProtectionPort {
@@ -48,6 +49,7 @@ export interface ScaleInProtectionOptions {
   readonly releaseDelayMs: number;
   /** Protection lasts this long and is renewed halfway while busy. @default 60 */
   readonly expiresInMinutes?: number;
+  readonly clock?: Clock;
 }
 
 /**
@@ -59,38 +61,42 @@ export class ScaleInProtection {
   private wanted = false;
   private actual = false;
   private syncing?: Promise<void>;
-  private releaseTimer?: NodeJS.Timeout;
-  private renewTimer?: NodeJS.Timeout;
+  private releaseTimer?: Timer;
+  private renewTimer?: Timer;
 
   constructor(
     private readonly port: ProtectionPort | undefined,
     private readonly logger: Logger,
     private readonly options: ScaleInProtectionOptions,
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private readonly clock: Clock;
 
   /** Call whenever the number of tasks in hand changes. */
   setBusy(busy: boolean): void {
     if (!this.port) return;
     if (busy) {
-      if (this.releaseTimer) clearTimeout(this.releaseTimer);
+      this.releaseTimer?.cancel();
       this.releaseTimer = undefined;
       this.want(true);
     } else if (!this.releaseTimer && this.wanted) {
-      this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = this.clock.setTimer(this.options.releaseDelayMs, () => {
         this.releaseTimer = undefined;
         this.want(false);
-      }, this.options.releaseDelayMs);
+      });
     }
   }
 
   /** Releases at once (shutdown) and waits for the call. */
   async release(): Promise<void> {
     if (!this.port) return;
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer?.cancel();
     this.releaseTimer = undefined;
     this.want(false);
     await this.syncing;
-    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer?.cancel();
   }
 
   get isProtected(): boolean {
@@ -115,14 +121,13 @@ export class ScaleInProtection {
         break;
       }
     }
-    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer?.cancel();
     if (this.actual) {
       // Renew halfway through the expiry while busy; a runner that died loses its protection by itself.
-      this.renewTimer = setTimeout(() => {
+      this.renewTimer = this.clock.setTimer((minutes * 60_000) / 2, () => {
         this.actual = false;
         if (this.wanted) this.want(true);
-      }, (minutes * 60_000) / 2);
-      this.renewTimer.unref();
+      });
     }
   }
 }

@@ -1,28 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import { DEFAULT_AWS_REQUEST_TIMEOUT_MS, longPollRequestTimeoutMs } from '../core/store/aws-clients';
 
-/** The dispatch message the ticker sends: the task and the claim's token, nothing else. */
-export const DispatchMessageSchema = z.object({
-  v: z.literal(1),
-  taskId: z.string().min(1).max(200),
-  token: z.string().min(1).max(200),
-});
-export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
-
-export type ParsedMessage = { readonly ok: true; readonly message: DispatchMessage } | { readonly ok: false; readonly error: string };
-
-/** Parses a message body; never throws. */
-export function parseDispatchMessage(body: string | undefined): ParsedMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? '');
-  } catch {
-    return { ok: false, error: `not JSON: ${JSON.stringify((body ?? '').slice(0, 80))}` };
-  }
-  const parsed = DispatchMessageSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') };
-  return { ok: true, message: parsed.data };
-}
+export { parseDispatchMessage, type DispatchMessage, type ParsedMessage } from '../core/protocol/dispatch-message';
 
 export interface QueueMessage {
   readonly id: string;
@@ -45,12 +24,14 @@ export class SqsDispatchQueue implements DispatchQueue {
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
     private readonly waitTimeSeconds: number,
+    /** The client's request timeout; a long poll gets its wait time on top, or every empty poll would time out. */
+    private readonly requestTimeoutMs = DEFAULT_AWS_REQUEST_TIMEOUT_MS,
   ) {}
 
   async receive(max: number, signal?: AbortSignal): Promise<QueueMessage[]> {
     const res = await this.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: max, WaitTimeSeconds: this.waitTimeSeconds, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
-      { abortSignal: signal },
+      { abortSignal: signal, requestTimeout: longPollRequestTimeoutMs(this.waitTimeSeconds, this.requestTimeoutMs) },
     );
     return (res.Messages ?? []).map((m) => ({
       id: m.MessageId ?? '',

@@ -1,5 +1,5 @@
-import { rm, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../core/clock';
 import { ClaimConflictError } from '../core/errors';
 import type { LifecycleDeps } from '../core/lifecycle/finish';
 import type { TaskRecord } from '../core/model/task';
@@ -8,21 +8,25 @@ import type { RunnerConfig } from './config';
 import { DeleteBatcher } from './delete-batcher';
 import { TaskExecution, type TaskSummary } from './execute';
 import type { FileSink } from './log/upload';
+import { startLiveness } from './liveness';
 import type { ScaleInProtection } from './protection';
 import { parseDispatchMessage, type DispatchQueue, type QueueMessage } from './queue';
-import type { SandboxPool } from './sandbox/sandbox';
+import type { SandboxSource } from './sandbox/port';
 import { receiveBatchSize, SlotPool } from './slots';
-import { sleep } from '../core/sleep';
+import { FsWorkspaces, type Workspaces } from './workspace';
 
 export interface RunnerDeps {
   readonly lifecycle: LifecycleDeps;
   readonly queue: DispatchQueue;
   readonly files: FileSink;
   readonly jobs: { get(name: string): RunnableJob | undefined };
-  readonly pool: SandboxPool;
-  readonly protection: ScaleInProtection;
+  readonly pool: SandboxSource;
+  /** Task work directories and logs. @default on disk under config.workDir */
+  readonly workspaces?: Workspaces;
+  readonly protection: Pick<ScaleInProtection, 'setBusy' | 'release'>;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Every timer and reading of the time in the runner goes through it. @default systemClock */
+  readonly clock?: Clock;
   /** Called after each task ends (tests and the bench watch the runner through it). */
   readonly onTaskEnd?: (summary: TaskSummary) => void;
 }
@@ -45,22 +49,25 @@ export class Runner {
   private readonly pollAbort = new AbortController();
   private readonly poisonSeen = new Set<string>();
   private readonly deletes: DeleteBatcher;
-  private readonly now: () => number;
+  private readonly clock: Clock;
+  private readonly workspaces: Workspaces;
   private readonly log: Logger;
   private loop?: Promise<void>;
   private stopping?: Promise<void>;
   private idleWaiters: (() => void)[] = [];
-  private livenessTimer?: NodeJS.Timeout;
+  private stopLiveness?: () => void;
 
   constructor(
     private readonly deps: RunnerDeps,
     private readonly config: RunnerConfig,
   ) {
     this.slots = new SlotPool(config.slots);
-    this.now = deps.now ?? Date.now;
+    this.clock = deps.clock ?? systemClock;
+    this.workspaces = deps.workspaces ?? new FsWorkspaces(config.workDir, config.logCapBytes, this.clock);
     this.log = deps.logger;
     this.deletes = new DeleteBatcher(deps.queue, {
       lingerMs: DELETE_LINGER_MS,
+      clock: this.clock,
       onError: (err, count) => this.log.warn({ err, count }, 'could not delete messages; their redelivery will be dropped as stale'),
     });
   }
@@ -73,7 +80,7 @@ export class Runner {
       'runner started',
     );
     this.deps.pool.start();
-    this.startLiveness();
+    if (config.livenessFile) this.stopLiveness = startLiveness(config.livenessFile, this.clock, this.log);
     this.loop = this.pollLoop().catch((err) => {
       this.log.fatal({ err }, 'the poll loop crashed; stopping');
       void this.stop();
@@ -117,19 +124,19 @@ export class Runner {
     this.pollAbort.abort();
     this.log.info({ inHand: this.executions.size, stopTimeoutMs }, 'stopping: no new tasks; waiting for running tasks to end');
     await Promise.allSettled([...this.batches]);
-    await withTimeout(this.whenIdle(), stopTimeoutMs);
+    await withTimeout(this.clock, this.whenIdle(), stopTimeoutMs);
     const left = [...this.executions];
     if (left.length > 0) {
       this.log.warn({ tasks: left.map((e) => e.task.id) }, 'stop timeout reached: killing the remaining tasks and handing them back (failed, runner-lost)');
       for (const e of left) e.stop('shutdown');
-      await withTimeout(this.whenIdle(), SHUTDOWN_FINISH_CAP_MS);
+      await withTimeout(this.clock, this.whenIdle(), SHUTDOWN_FINISH_CAP_MS);
     }
     await this.loop;
     await this.deletes.drain();
-    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.stopLiveness?.();
     this.deps.pool.close();
     await this.deps.protection.release();
-    await rm(this.config.workDir, { recursive: true, force: true }).catch(() => undefined);
+    await this.workspaces.clear().catch(() => undefined);
     this.log.info({ left: this.executions.size, peakSlots: this.slots.peak }, 'runner stopped');
   }
 
@@ -150,7 +157,7 @@ export class Runner {
         this.slots.release(max * largest);
         if (signal.aborted) break;
         this.log.warn({ err }, 'receiving from the queue failed; retrying');
-        await sleep(this.config.pollErrorDelayMs, signal);
+        await this.clock.sleep(this.config.pollErrorDelayMs, signal);
         continue;
       }
       this.slots.release((max - messages.length) * largest);
@@ -172,7 +179,7 @@ export class Runner {
 
   /** Starts each message's task (in parallel), then hands the started and the stale ones' messages to the delete batcher. */
   private async handleBatch(messages: QueueMessage[], reservedEach: number): Promise<void> {
-    const receivedAt = this.now();
+    const receivedAt = this.clock.now();
     const toDelete: QueueMessage[] = [];
     await Promise.all(
       messages.map(async (message) => {
@@ -184,7 +191,7 @@ export class Runner {
         }
         const { taskId, token } = parsed.message;
         let task: TaskRecord;
-        const startAt = this.now();
+        const startAt = this.clock.now();
         try {
           task = await this.deps.lifecycle.store.start(taskId, token, this.config.runnerId, startAt, this.config.leaseMs);
         } catch (err) {
@@ -206,7 +213,7 @@ export class Runner {
         }
         // From here the lease, not the message's visibility, guards the task.
         toDelete.push(message);
-        this.launch(task, reservedEach, { receivedAt, startWriteMs: this.now() - startAt });
+        this.launch(task, reservedEach, { receivedAt, startWriteMs: this.clock.now() - startAt });
       }),
     );
     this.deletes.add(toDelete);
@@ -241,9 +248,10 @@ export class Runner {
         lifecycle: this.deps.lifecycle,
         files: this.deps.files,
         pool: this.deps.pool,
+        workspaces: this.workspaces,
         config: this.config,
         logger: this.log,
-        now: this.now,
+        clock: this.clock,
       },
       task,
       job,
@@ -272,16 +280,6 @@ export class Runner {
       });
   }
 
-  /** Touches the liveness file every 15 s while this event loop runs (the container's health check reads its age). */
-  private startLiveness(): void {
-    const file = this.config.livenessFile;
-    if (!file) return;
-    const touch = () => void writeFile(file, `${new Date().toISOString()}\n`).catch((err) => this.log.warn({ err, file }, 'could not write the liveness file'));
-    touch();
-    this.livenessTimer = setInterval(touch, 15_000);
-    this.livenessTimer.unref();
-  }
-
   /** Poison messages stay on the queue: its redrive policy moves them to the dead-letter queue. Logged once per message. */
   private poison(message: QueueMessage, why: string): void {
     if (this.poisonSeen.has(message.id)) return;
@@ -299,8 +297,8 @@ export class Runner {
 }
 
 /** Waits for `promise`, at most `ms`, without leaving a timer behind. */
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+async function withTimeout(clock: Clock, promise: Promise<void>, ms: number): Promise<void> {
+  const stop = new AbortController();
+  await Promise.race([promise, clock.sleep(ms, stop.signal)]);
+  stop.abort();
 }

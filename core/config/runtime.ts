@@ -18,6 +18,9 @@ export const RuntimeConfigSchema = z.object({
   JOBFLEET_DISPATCH_WINDOW_MS: ms(60_000),
   JOBFLEET_LEASE_MS: ms(30_000),
   JOBFLEET_GRACE_MS: ms(60_000),
+  /** Per AWS HTTP request: establishing the connection, and the whole request (see docs/deploy.md). */
+  JOBFLEET_AWS_CONNECT_TIMEOUT_MS: ms(3_000),
+  JOBFLEET_AWS_REQUEST_TIMEOUT_MS: ms(10_000),
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL: z.string().url().optional(),
 });
@@ -35,6 +38,10 @@ export interface RuntimeConfig {
   readonly leaseMs: number;
   /** Extra time after a lease or max execution time before the reaper declares the runner lost. */
   readonly graceMs: number;
+  /** An AWS call that cannot connect within this long fails (and is retried like any other failure). */
+  readonly awsConnectTimeoutMs: number;
+  /** An AWS HTTP request that has not answered within this long fails; SQS long polls get their wait time on top. */
+  readonly awsRequestTimeoutMs: number;
   readonly region: string;
   readonly endpoint?: string;
 }
@@ -62,6 +69,8 @@ export function loadRuntimeConfig(env: Record<string, string | undefined> = proc
     dispatchWindowMs: e.JOBFLEET_DISPATCH_WINDOW_MS,
     leaseMs: e.JOBFLEET_LEASE_MS,
     graceMs: e.JOBFLEET_GRACE_MS,
+    awsConnectTimeoutMs: e.JOBFLEET_AWS_CONNECT_TIMEOUT_MS,
+    awsRequestTimeoutMs: e.JOBFLEET_AWS_REQUEST_TIMEOUT_MS,
     region: e.AWS_REGION,
     endpoint: e.AWS_ENDPOINT_URL,
   };

@@ -1,3 +1,4 @@
+import { systemClock } from '../clock';
 import { ValidationError } from '../errors';
 import { isTerminal, type TaskError, type TaskRecord } from '../model/task';
 import { PutConflict, type PutOptions } from '../store/task-store';
@@ -44,7 +45,7 @@ export async function createTask(deps: LifecycleDeps, task: TaskRecord, now: () 
   for (let attempt = 0; attempt < 10; attempt++) {
     const { record, put } = await placement(deps, task, now(), predecessor);
     try {
-      await deps.store.put(record, { ...put, ...(options.idem ? { idem: options.idem } : {}) });
+      await deps.store.create(record, { ...put, ...(options.idem ? { idem: options.idem } : {}) });
       if (isTerminal(record.status)) await runFollowUp(deps, record, now());
       return record;
     } catch (err) {
@@ -57,7 +58,7 @@ export async function createTask(deps: LifecycleDeps, task: TaskRecord, now: () 
       }
     }
     predecessor = undefined;
-    await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    await (deps.clock ?? systemClock).sleep(20 * (attempt + 1));
   }
   throw new ValidationError(options.idem ? 'options.idempotencyKey' : 'options.startAfter', 'could not write the task after repeated conflicting writes; retry the call');
 }
@@ -67,7 +68,7 @@ async function placement(deps: LifecycleDeps, task: TaskRecord, now: number, see
   const plan = planDependent(task.startAfter, seen ?? (await deps.store.get(task.startAfter)));
   switch (plan.kind) {
     case 'wait':
-      return { record: task, put: { markPredecessor: { id: plan.predecessor.id, guard: { equals: { status: plan.predecessor.status, token: plan.predecessor.token } } } } };
+      return { record: task, put: { markPredecessor: plan.predecessor } };
     case 'release':
       return { record: task, put: { placement: { index: 'due' } } };
     case 'fail':

@@ -1,13 +1,13 @@
+import type { Clock } from '../clock';
 import { ClaimConflictError } from '../errors';
-import { backoffDelay } from '../model/backoff';
-import { CHECK_AT, newToken } from '../model/keys';
 import { buildOccurrence } from '../model/occurrence';
 import { occurrencesToCreate } from '../model/schedule';
-import { assertTransition } from '../model/state-machine';
-import type { FailureReason, TaskError, TaskRecord } from '../model/task';
+import type { FailureReason, TaskRecord } from '../model/task';
 import type { ScheduleStore } from '../store/schedule-store';
-import { dueKeys, inFlightKeys } from '../store/task-item';
 import { concurrencyScopes, type TaskStore } from '../store/task-store';
+import type { TerminalOutcome } from '../store/transitions';
+
+export type { TerminalOutcome };
 
 export interface LifecycleDeps {
   readonly store: TaskStore;
@@ -17,20 +17,21 @@ export interface LifecycleDeps {
   readonly graceMs: number;
   /** Cap on occurrences created at once when a schedule catches up on missed runs. */
   readonly maxCatchUp?: number;
+  /** Waits between retried writes. @default systemClock */
+  readonly clock?: Clock;
 }
-
-export type TerminalOutcome =
-  | { readonly status: 'completed'; readonly result?: unknown; readonly resultS3Key?: string }
-  | { readonly status: 'failed'; readonly error: TaskError }
-  | { readonly status: 'cancelled'; readonly error?: TaskError };
 
 export interface FinishRequest {
   /** The task as last seen: the write is fenced by its status and token. */
   readonly task: TaskRecord;
   readonly outcome: TerminalOutcome;
   readonly logS3Key?: string;
-  /** For schedules computed by the job module: the date its `nextRun` returned. */
-  readonly nextRunAt?: number;
+  /**
+   * For schedules computed by the job module: the date its `nextRun` returned, or null when it
+   * returned none (or threw): the job ended its schedule. Undefined when the module was never
+   * asked (the task ended before its script ran). Stored with the terminal write.
+   */
+  readonly nextRunAt?: number | null;
 }
 
 /** Reasons that retrying cannot fix. */
@@ -57,7 +58,7 @@ export async function finishTask(deps: LifecycleDeps, req: FinishRequest, now: n
     }
   }
   const ended = await writeTerminal(deps, req, now);
-  await runFollowUp(deps, ended, now, req.nextRunAt);
+  await runFollowUp(deps, ended, now);
   return ended;
 }
 
@@ -79,77 +80,43 @@ export function hasFollowUp(req: FinishRequest): boolean {
 }
 
 /**
- * The terminal write. Normally the task keeps (or gets) an in-flight sched entry until its
- * follow-up is done; `settled` (no follow-up at all) marks it done and leaves the index in the
- * same write, on condition that no dependent has registered.
+ * The terminal write (the ending that fits: finish, cancel, expire, failDependent, invalid).
+ * Normally the task keeps (or gets) an in-flight sched entry until its follow-up is done;
+ * `settled` (no follow-up at all) marks it done and leaves the index in the same write, on
+ * condition that no dependent has registered.
  */
-export async function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now: number, options: { settled?: boolean } = {}): Promise<TaskRecord> {
-  const { task, outcome } = req;
-  assertTransition(task.status, outcome.status);
-  const set: Record<string, unknown> = {
-    status: outcome.status,
-    endedAt: now,
-    ttl: Math.ceil((now + task.retentionMs) / 1000),
-  };
-  if (outcome.status === 'completed') {
-    if (outcome.result !== undefined) set.result = outcome.result;
-    if (outcome.resultS3Key) set.resultS3Key = outcome.resultS3Key;
-  } else if (outcome.error) set.error = outcome.error;
-  if (req.logS3Key) set.logS3Key = req.logS3Key;
-  const remove = task.status === 'pending' ? ['gsi3pk', 'gsi3sk', 'held'] : [];
-  if (options.settled) {
-    set.effectsDone = true;
-    remove.push('gsi1pk', 'gsi1sk', CHECK_AT);
-  } else if (task.status === 'pending') {
-    // Pending (due, held or waiting) tasks have no in-flight entry yet; claimed ones already do.
-    Object.assign(set, inFlightKeys(task, now + deps.graceMs, deps.shards));
-  }
-  return deps.store.transition(
-    task.id,
-    { set, remove },
-    { equals: { status: task.status, token: task.token }, ...(options.settled ? { notExists: ['hasDependents'] } : {}) },
-    `${task.status} with token ${task.token}`,
-  );
+export function writeTerminal(deps: LifecycleDeps, req: FinishRequest, now: number, options: { settled?: boolean } = {}): Promise<TaskRecord> {
+  return deps.store.end(req.task, {
+    outcome: req.outcome,
+    now,
+    graceMs: deps.graceMs,
+    ...(req.logS3Key ? { logS3Key: req.logS3Key } : {}),
+    ...(req.nextRunAt !== undefined ? { nextRunAt: req.nextRunAt } : {}),
+    ...(options.settled ? { settled: true } : {}),
+  });
 }
 
 /**
  * Everything that follows a terminal write, each step idempotent, so running it twice (a
  * crashed runner, then the reaper) has the effect of running it once.
  */
-export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: number, nextRunAt?: number): Promise<void> {
+export async function runFollowUp(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
   if (task.effectsDone) return;
   await deps.store.releaseConcurrency(task);
   if (willRetry(task)) {
-    await retry(deps, task, now);
+    await deps.store.retry(task, now);
     return;
   }
   if (task.idempotencyKey) await deps.store.recordIdemOutcome(task.idempotencyKey, task.id, task.status, Math.ceil((now + 4 * task.retentionMs) / 1000));
   if (task.hasDependents) await settleDependents(deps, task, now);
-  if (task.scheduleId) await scheduleNext(deps, task, now, nextRunAt);
-  await deps.store.tryTransition(
-    task.id,
-    { set: { effectsDone: true }, remove: ['gsi1pk', 'gsi1sk', CHECK_AT] },
-    { equals: { status: task.status, token: task.token } },
-  );
-}
-
-/** A failed attempt becomes the next pending attempt, due after its backoff: the same write moves its entry there. */
-async function retry(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
-  const attempt = task.attempt + 1;
-  const dueAt = now + backoffDelay(task.backoff, attempt);
-  await deps.store.tryTransition(
-    task.id,
-    {
-      set: { status: 'pending', attempt, dueAt, token: newToken(), lastError: task.error, ...dueKeys({ ...task, dueAt }, deps.shards) },
-      remove: ['error', 'endedAt', 'startedAt', 'queuedAt', 'runnerId', 'leaseUntil', 'ttl', 'cancelRequested', 'progress', CHECK_AT],
-    },
-    { equals: { status: 'failed', token: task.token, attempt: task.attempt } },
-  );
+  if (task.scheduleId) await scheduleNext(deps, task, now);
+  await deps.store.settle(task);
 }
 
 /** Tasks waiting on this one become due if it completed, or fail with "dependency failed" if not. */
 async function settleDependents(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
-  const ids = await deps.store.dependentsOf(task.id);
+  // The ids on the item are exact; the index adds dependents registered before ids were kept there.
+  const ids = [...new Set([...(task.dependents ?? []), ...(await deps.store.dependentsOf(task.id))])];
   for (const dependent of await deps.store.getMany(ids)) {
     if (dependent.status !== 'pending' || dependent.startAfter !== task.id) continue;
     await settleDependent(deps, dependent, task, now);
@@ -159,7 +126,7 @@ async function settleDependents(deps: LifecycleDeps, task: TaskRecord, now: numb
 /** A waiting task, once its predecessor has ended for good (or is gone). */
 export async function settleDependent(deps: LifecycleDeps, dependent: TaskRecord, predecessor: TaskRecord | undefined, now: number): Promise<void> {
   if (predecessor?.status === 'completed') {
-    await deps.store.releaseWaiting(dependent, now, { equals: { gsi3pk: `after#${predecessor.id}` } });
+    await deps.store.releaseWaiting(dependent, now, { predecessor: predecessor.id });
     return;
   }
   // Not completed: it failed for good, was cancelled, expired, or is gone.
@@ -182,21 +149,29 @@ export async function settleDependent(deps: LifecycleDeps, dependent: TaskRecord
   }
 }
 
-async function scheduleNext(deps: LifecycleDeps, task: TaskRecord, now: number, nextRunAt?: number): Promise<void> {
+/**
+ * The schedule's next occurrence(s), once per occurrence in effect: the schedule moves from this
+ * occurrence's due time conditionally, in one transaction with the creation. A computed schedule
+ * takes the date stored with the terminal write; when its module was never asked (the task
+ * ended before its script ran), the next occurrence is due at once so that the module is asked
+ * again: a schedule stops only when stopped, or when its job returns no next date.
+ */
+async function scheduleNext(deps: LifecycleDeps, task: TaskRecord, now: number): Promise<void> {
   const scheduleId = task.scheduleId as string;
   const schedule = await deps.schedules.get(scheduleId);
   const occurrenceAt = task.occurrenceAt ?? task.dueAt;
   if (!schedule || !schedule.active || schedule.nextDueAt !== occurrenceAt) return;
   const dues =
     schedule.spec.kind === 'computed'
-      ? nextRunAt !== undefined
-        ? [Math.max(nextRunAt, now)]
-        : []
+      ? task.nextRunAt === null
+        ? []
+        : [Math.max(task.nextRunAt ?? now, now)]
       : occurrencesToCreate(schedule.spec, occurrenceAt, now, schedule.missedRuns, Math.min(schedule.maxCatchUp, deps.maxCatchUp ?? 50));
   const lastCompletedAt = task.status === 'completed' ? task.endedAt : schedule.lastCompletedAt;
-  const occurrences = dues.map((due) => buildOccurrence(schedule, due, now, lastCompletedAt));
+  // A next date at or before this occurrence's would move the schedule backwards (and could repeat an occurrence id).
+  const occurrences = dues.map((due) => buildOccurrence(schedule, Math.max(due, occurrenceAt + 1), now, lastCompletedAt));
   await deps.schedules.advance(schedule.id, occurrenceAt, occurrences, {
     ...(lastCompletedAt !== undefined ? { lastCompletedAt } : {}),
-    ...(occurrences.length === 0 ? { active: false } : {}),
+    ...(occurrences.length === 0 ? { active: false, endedBy: `job: ${task.job}'s nextRun returned no date after occurrence ${task.id}` } : {}),
   });
 }

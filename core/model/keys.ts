@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { encodeTime, monotonicFactory } from 'ulid';
+import { random, randomBytesOf } from './entropy';
 
 /**
  * Single-table key design. Every index is sparse or written once, and no index is keyed on a
@@ -81,10 +82,14 @@ export const timeOfSk = (sk: string): number => Number(sk.slice(0, TIME_WIDTH));
 /** Id encoded at the end of a sched sort key. */
 export const idOfSk = (sk: string): string => sk.slice(sk.lastIndexOf('#') + 1);
 
-const ulid = monotonicFactory();
+let ulid = monotonicFactory(() => random());
+/** Starts task ids afresh (the simulation does, so each seeded run makes the same ids whatever ran before). */
+export function resetIdSequence(): void {
+  ulid = monotonicFactory(() => random());
+}
 /** Sortable unique id: creation time first, so ids sort newest-last. */
 export const newTaskId = (job: string, now: number): string => taskIdOf(ulid(now), job);
-export const newToken = (): string => randomBytes(9).toString('base64url');
+export const newToken = (): string => randomBytesOf(9).toString('base64url');
 
 /**
  * The id of a recurring schedule's occurrence is derived from (schedule, due time), so a retried

@@ -1,30 +1,26 @@
 import { IllegalTransitionError } from '../errors';
+import { allowedMoves } from '../store/transitions';
 import type { TaskStatus } from './task';
 
 /**
- * The task lifecycle. Retries do not go back through here: a failed attempt ends in
- * `failed`, and its follow-up work writes the next attempt as `pending` again (failed -> pending).
+ * The task lifecycle, derived from the named transitions (store/transitions.ts), so the table of
+ * allowed moves and the guards of the writes cannot disagree. Retries do not go back through
+ * `running`: a failed attempt ends in `failed`, and its follow-up writes the next attempt as
+ * `pending` again (failed -> pending).
  */
-const ALLOWED: Readonly<Record<TaskStatus, readonly TaskStatus[]>> = {
-  pending: ['queued', 'cancelled', 'failed'],
-  queued: ['running', 'pending', 'cancelled', 'failed'],
-  running: ['completed', 'failed', 'cancelled'],
-  completed: [],
-  failed: ['pending'],
-  cancelled: [],
-};
+const ALLOWED = allowedMoves();
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
-  return ALLOWED[from].includes(to);
+  return ALLOWED.get(from)?.has(to) ?? false;
 }
 
 export function assertTransition(from: TaskStatus, to: TaskStatus): void {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
 }
 
-/** Statuses from which a task may move to `to`: the condition of that transition's write. */
+/** Statuses from which a task may move to `to`. */
 export function sourcesOf(to: TaskStatus): TaskStatus[] {
-  return (Object.keys(ALLOWED) as TaskStatus[]).filter((from) => ALLOWED[from].includes(to));
+  return [...ALLOWED.entries()].filter(([, targets]) => targets.has(to)).map(([from]) => from);
 }
 
 /** What a finished script's exit means, by the job contract. */

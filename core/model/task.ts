@@ -76,6 +76,8 @@ export interface TaskRecord extends JobSnapshot {
   readonly result?: unknown;
   readonly resultS3Key?: string;
   readonly logS3Key?: string;
+  /** A computed schedule's next date as its job module gave it (null: it gave none), stored with the terminal write. */
+  readonly nextRunAt?: number | null;
   /** True once the follow-up work after the terminal write is done. */
   readonly effectsDone?: boolean;
   /**
@@ -83,6 +85,8 @@ export interface TaskRecord extends JobSnapshot {
    * the dependents query when it ends. Registration and the terminal write serialize on this item.
    */
   readonly hasDependents?: boolean;
+  /** The ids of the tasks registered `startAfter` this one (with hasDependents, in the same write). */
+  readonly dependents?: ReadonlySet<string>;
 }
 
 export type OverlapPolicy = 'skip' | 'allow';
@@ -112,6 +116,8 @@ export interface ScheduleRecord {
   readonly createdAt: number;
   /** Job metadata copied onto each occurrence. */
   readonly snapshot: JobSnapshot;
+  /** Why a schedule ended without being stopped (its job module returned no next date). */
+  readonly endedBy?: string;
   /** Declared in the catalogue (reconciled by sync) rather than created through the SDK. */
   readonly declared?: boolean;
 }

@@ -3,11 +3,9 @@ import { loadRuntimeConfig, type RuntimeConfig } from '../config/runtime';
 import { ClaimConflictError, TaskNotFoundError, TaskTimeoutError, ValidationError } from '../errors';
 import { createTask } from '../lifecycle/create-task';
 import { finishTask } from '../lifecycle/finish';
-import { newToken } from '../model/keys';
 import { newTask } from '../model/new-task';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../model/task';
 import { createServices, type Services } from '../services';
-import { dueKeys } from '../store/task-item';
 import { RecurringSchedules } from './recurring';
 import { checkArgs, DEFAULT_MAX_ARGS_BYTES, parseDuration, parseTime, parseWith, ScheduleOptionsSchema, type ScheduleOptions } from './validation';
 
@@ -109,7 +107,7 @@ export class JobfleetClient {
   async release(taskId: string): Promise<TaskRecord> {
     const task = await this.get(taskId);
     if (!task.held || task.status !== 'pending') throw new ValidationError('taskId', `task ${taskId} is ${task.status}${task.held ? '' : ' and not held'}; only held pending tasks can be released`);
-    const released = await this.services.store.releaseWaiting(task, this.now(), { equals: { held: true } });
+    const released = await this.services.store.releaseWaiting(task, this.now(), { held: true });
     if (!released) throw new ClaimConflictError(taskId, 'held');
     return released;
   }
@@ -156,7 +154,7 @@ export class JobfleetClient {
       if (isTerminal(task.status) || task.cancelRequested) return task;
       try {
         if (task.status === 'running') {
-          return await this.services.store.transition(taskId, { set: { cancelRequested: true } }, { equals: { status: 'running', token: task.token } }, 'running');
+          return await this.services.store.requestCancel(task);
         }
         return await finishTask(this.services, { task, outcome: { status: 'cancelled', error: { reason: 'cancelled', message: 'cancelled through the SDK' } } }, this.now());
       } catch (err) {
@@ -195,17 +193,8 @@ export class JobfleetClient {
     if (task.scheduleId) throw new ValidationError('taskId', `task ${taskId} is an occurrence of schedule ${task.scheduleId}; it runs again on its schedule`);
     const now = this.now();
     const dueAt = Math.max(now, options.at !== undefined ? parseTime(options.at, 'options.at') : now);
-    const attempt = task.attempt + 1;
-    const rescheduled = await this.services.store.transition(
-      taskId,
-      {
-        set: { status: 'pending', attempt, maxAttempts: Math.max(task.maxAttempts, attempt), dueAt, token: newToken(), lastError: task.error, ...dueKeys({ ...task, dueAt }, this.services.shards) },
-        remove: ['error', 'endedAt', 'startedAt', 'queuedAt', 'runnerId', 'leaseUntil', 'ttl', 'effectsDone', 'cancelRequested', 'progress'],
-      },
-      { equals: { status: 'failed', token: task.token } },
-      'failed',
-    );
-    if (task.idempotencyKey) await this.services.store.updateRaw({ pk: `idem#${task.idempotencyKey}`, sk: 'idem' }, { remove: ['outcome'] }, { equals: { taskId } }).catch(() => undefined);
+    const rescheduled = await this.services.store.reschedule(task, dueAt);
+    if (task.idempotencyKey) await this.services.store.clearIdemOutcome(task.idempotencyKey, taskId);
     return rescheduled;
   }
 }

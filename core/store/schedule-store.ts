@@ -1,9 +1,9 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { scheduleKey } from '../model/keys';
 import type { ScheduleRecord, TaskRecord } from '../model/task';
+import { lostCondition, type Item, type Table } from './table';
 import { newTaskItem } from './task-item';
-import { isConditionFailure, type TaskStoreOptions } from './task-store';
-import { buildExpressions, type Change, type Guard } from './update-expression';
+import type { TaskStoreOptions } from './task-store';
+import type { Change, Guard } from './update-expression';
 
 const STORAGE_ONLY = new Set(['pk', 'sk', 'type']);
 const recordOf = (item: Record<string, unknown>): ScheduleRecord =>
@@ -16,29 +16,22 @@ const recordOf = (item: Record<string, unknown>): ScheduleRecord =>
  */
 export class ScheduleStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly options: TaskStoreOptions,
+    private readonly table: Table,
+    private readonly options: Pick<TaskStoreOptions, 'shards'>,
   ) {}
 
   async get(id: string): Promise<ScheduleRecord | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.options.tableName, Key: scheduleKey(id), ConsistentRead: true }));
-    return res.Item ? recordOf(res.Item) : undefined;
+    const item = await this.table.get(scheduleKey(id), true);
+    return item ? recordOf(item) : undefined;
   }
 
   async list(): Promise<ScheduleRecord[]> {
     const out: ScheduleRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Item | undefined;
     do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': scheduleKey('').pk },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      out.push(...(res.Items ?? []).map(recordOf));
-      startKey = res.LastEvaluatedKey;
+      const page = await this.table.query({ pk: scheduleKey('').pk, consistent: true, ...(startKey ? { startKey } : {}) });
+      out.push(...page.items.map(recordOf));
+      startKey = page.next;
     } while (startKey);
     return out;
   }
@@ -46,17 +39,13 @@ export class ScheduleStore {
   /** Creates the schedule with its first occurrence. Returns false if a schedule with that id exists. */
   async create(schedule: ScheduleRecord, first: TaskRecord | undefined): Promise<boolean> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.options.tableName, Item: { ...scheduleKey(schedule.id), type: 'schedule', ...schedule }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            ...(first ? [{ Put: { TableName: this.options.tableName, Item: newTaskItem(first, this.options.shards), ConditionExpression: 'attribute_not_exists(pk)' } }] : []),
-          ],
-        }),
-      );
+      await this.table.transact([
+        { put: { ...scheduleKey(schedule.id), type: 'schedule', ...schedule }, ifAbsent: true },
+        ...(first ? [{ put: newTaskItem(first, this.options.shards), ifAbsent: true }] : []),
+      ]);
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (lostCondition(err)) return false;
       throw err;
     }
   }
@@ -78,17 +67,10 @@ export class ScheduleStore {
   /** One transaction: the schedule's conditional update and the creation of its occurrences. False if the condition failed. */
   private async moveWithOccurrences(id: string, change: Change, guard: Guard, occurrences: readonly TaskRecord[]): Promise<boolean> {
     try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Update: { TableName: this.options.tableName, Key: scheduleKey(id), ...buildExpressions(change, guard) } as never },
-            ...occurrences.map((t) => ({ Put: { TableName: this.options.tableName, Item: newTaskItem(t, this.options.shards), ConditionExpression: 'attribute_not_exists(pk)' } })),
-          ],
-        }),
-      );
+      await this.table.transact([{ update: scheduleKey(id), change, guard }, ...occurrences.map((t) => ({ put: newTaskItem(t, this.options.shards), ifAbsent: true }))]);
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (lostCondition(err)) return false;
       throw err;
     }
   }
@@ -96,10 +78,10 @@ export class ScheduleStore {
   /** A conditional write on the schedule item alone (pause, resume, stop, sync). False when the condition failed. */
   async update(id: string, change: Change, guard: Guard): Promise<boolean> {
     try {
-      await this.doc.send(new UpdateCommand({ TableName: this.options.tableName, Key: scheduleKey(id), ...buildExpressions(change, guard) }));
+      await this.table.update(scheduleKey(id), change, guard, false);
       return true;
     } catch (err) {
-      if (isConditionFailure(err)) return false;
+      if (lostCondition(err)) return false;
       throw err;
     }
   }

@@ -1,10 +1,10 @@
-import { CHECK_AT, afterPk, schedPk, schedSk, shardOf, taskKey } from '../model/keys';
+import { CHECK_AT, INDEX, afterPk, schedPk, schedSk, shardOf, taskKey } from '../model/keys';
 import type { TaskRecord } from '../model/task';
 
 /** A stored item: the record plus its keys. Index keys are present only while they apply. */
 export type Item = Record<string, unknown>;
 
-const STORAGE_ONLY = new Set(['pk', 'sk', 'type', 'ttl', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk', CHECK_AT]);
+const STORAGE_ONLY = new Set(['pk', 'sk', 'type', 'ttl', INDEX.sched.pk, INDEX.sched.sk, INDEX.after.pk, INDEX.after.sk, CHECK_AT]);
 
 export function recordOf(item: Item): TaskRecord {
   const record: Item = {};
@@ -26,7 +26,7 @@ export function newTaskItem(task: TaskRecord, shards: number, placement: Placeme
   if (task.endedAt !== undefined) item.ttl = Math.ceil((task.endedAt + task.retentionMs) / 1000);
   if (placement.index === 'ended') Object.assign(item, inFlightKeys(task, placement.checkAt, shards));
   else if (placement.index === 'due') Object.assign(item, dueKeys(task, shards));
-  else if (task.startAfter) Object.assign(item, { gsi3pk: afterPk(task.startAfter), gsi3sk: task.id });
+  else if (task.startAfter) Object.assign(item, { [INDEX.after.pk]: afterPk(task.startAfter), [INDEX.after.sk]: task.id });
   else if (!task.held) Object.assign(item, dueKeys(task, shards));
   return item;
 }
@@ -35,8 +35,8 @@ type SchedPlace = Pick<TaskRecord, 'id' | 'slotClass' | 'dueAt' | 'priority'>;
 
 /** A task's entry in the sched index, placed at `at` (its due time, unless said otherwise). */
 export const schedKeys = (task: SchedPlace, shards: number, at = task.dueAt) => ({
-  gsi1pk: schedPk(task.slotClass, shardOf(task.id, shards)),
-  gsi1sk: schedSk(at, task.priority, task.id),
+  [INDEX.sched.pk]: schedPk(task.slotClass, shardOf(task.id, shards)),
+  [INDEX.sched.sk]: schedSk(at, task.priority, task.id),
 });
 
 /** A pending task's entry: the ticker claims it once its due time comes. */

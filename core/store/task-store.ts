@@ -1,20 +1,10 @@
-import {
-  BatchGetCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ClaimConflictError, TaskNotFoundError } from '../errors';
-import { CHECK_AT, INDEX, TASK_SHARDS, afterPk, idOfSk, idemKey, newToken, parseTaskId, schedPk, taskIdOf, taskKey, tasksPk, timeOfSk, timeUpperBound } from '../model/keys';
+import { ClaimConflictError, IllegalTransitionError, TaskNotFoundError } from '../errors';
+import { CHECK_AT, INDEX, TASK_SHARDS, afterPk, concurrencyKey, idOfSk, idemKey, newToken, parseTaskId, schedPk, taskIdOf, taskKey, tasksPk, timeOfSk, timeUpperBound } from '../model/keys';
 import type { TaskRecord, TaskStatus } from '../model/task';
-import { dueKeys, newTaskItem, recordOf, type Item, type Placement } from './task-item';
-import { buildExpressions, type Change, type Guard } from './update-expression';
+import { ConditionFailed, TransactionCancelled, lostCondition, type Item, type Table, type TableWrite } from './table';
+import { newTaskItem, recordOf, type Placement } from './task-item';
+import { TRANSITIONS, endTransitionFor, type EndParams, type Seen, type TaskTransition } from './transitions';
+import type { Guard } from './update-expression';
 
 /** An entry of the sched index: enough to claim or inspect a task without reading it. */
 export interface SchedEntry {
@@ -39,15 +29,10 @@ export interface TaskStoreOptions {
   readonly shards: number;
 }
 
-export const isConditionFailure = (err: unknown): boolean =>
-  (err as { name?: string })?.name === 'ConditionalCheckFailedException' ||
-  ((err as { name?: string })?.name === 'TransactionCanceledException' &&
-    ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
-
 export interface PutOptions {
   readonly idem?: { readonly key: string; readonly ttl: number };
-  /** A task waiting on another: mark that one `hasDependents`, if it still matches `guard`. */
-  readonly markPredecessor?: { readonly id: string; readonly guard: Guard };
+  /** A task waiting on another: mark that one `hasDependents`, if it still has the status and token seen. */
+  readonly markPredecessor?: Seen;
   readonly placement?: Placement;
 }
 
@@ -58,16 +43,6 @@ export class PutConflict extends Error {
   }
 }
 
-function putConflictOf(err: unknown, parts: { idem: boolean; predecessor: boolean }): PutConflict | undefined {
-  const name = (err as { name?: string })?.name;
-  if (name === 'ConditionalCheckFailedException') return new PutConflict({ task: true, idem: false, predecessor: false });
-  if (name !== 'TransactionCanceledException') return undefined;
-  // Reasons come in the order of the transaction's items: task, then IDEM, then predecessor.
-  const codes = ((err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).map((r) => r.Code);
-  const lost = (i: number) => codes[i] === 'ConditionalCheckFailed';
-  return new PutConflict({ task: lost(0), idem: parts.idem && lost(1), predecessor: parts.predecessor && lost(parts.idem ? 2 : 1) });
-}
-
 /** Concurrency scopes a task counts against: its job's limit and its concurrency key's limit. */
 export function concurrencyScopes(t: { job: string; maxConcurrency?: number; concurrencyKey?: string; concurrencyLimit?: number }): { scope: string; limit: number }[] {
   const scopes: { scope: string; limit: number }[] = [];
@@ -76,73 +51,110 @@ export function concurrencyScopes(t: { job: string; maxConcurrency?: number; con
   return scopes;
 }
 
+const HOLDERS = 'holders';
+
 /**
- * DynamoDB access for tasks. Each state change is one conditional write fenced by status and
- * token; a lost condition surfaces as ClaimConflictError (or `undefined` where losing is normal).
+ * The task store: the named transitions of store/transitions.ts and the queries the protocol
+ * needs, over the Table port (DynamoDB, or memory in the simulation). Each state change is one
+ * conditional write fenced by status and token; a lost condition surfaces as ClaimConflictError
+ * carrying the item as the write found it (or `undefined` where losing is normal).
  */
 export class TaskStore {
   constructor(
-    readonly doc: DynamoDBDocumentClient,
+    readonly table: Table,
     readonly options: TaskStoreOptions,
   ) {}
 
-  get tableName(): string {
-    return this.options.tableName;
+  get shards(): number {
+    return this.options.shards;
   }
 
   /**
-   * Writes a new task, conditionally (a task id is written once). With an idempotency key, the
-   * IDEM item is written in the same transaction; with `markPredecessor`, so is the predecessor's
-   * `hasDependents` mark, on condition that it is still as the caller saw it. All or nothing:
-   * a lost condition throws PutConflict saying which.
+   * Applies a named transition to a task as the caller saw it. Throws IllegalTransitionError
+   * (before any I/O) when the task is in a status the transition does not leave, and
+   * ClaimConflictError when the write loses its fence.
    */
-  async put(task: TaskRecord, options: PutOptions = {}): Promise<void> {
-    const putTask = {
-      TableName: this.tableName,
-      Item: newTaskItem(task, this.options.shards, options.placement),
-      ConditionExpression: 'attribute_not_exists(pk)',
-    };
+  async apply<P>(t: TaskTransition<P>, seen: TaskRecord, params: P): Promise<TaskRecord> {
+    const { change, guard } = this.writeOf(t, seen, params);
+    try {
+      return recordOf((await this.table.update(taskKey(seen.id), change, guard)) as Item);
+    } catch (err) {
+      if (err instanceof ConditionFailed) throw new ClaimConflictError(seen.id, `${seen.status} with token ${seen.token} (${t.name}: ${t.fence})`, err.item);
+      throw err;
+    }
+  }
+
+  /** Like apply, but losing the fence is an expected outcome: undefined. */
+  async tryApply<P>(t: TaskTransition<P>, seen: TaskRecord, params: P): Promise<TaskRecord | undefined> {
+    try {
+      return await this.apply(t, seen, params);
+    } catch (err) {
+      if (err instanceof ClaimConflictError) return undefined;
+      throw err;
+    }
+  }
+
+  private writeOf<P>(t: TaskTransition<P>, seen: TaskRecord, params: P): { change: Parameters<Table['update']>[1]; guard: Guard } {
+    if (t.fencedBy === 'token' && !t.from.includes(seen.status)) throw new IllegalTransitionError(seen.status, `${t.to.join('/')} by ${t.name}`);
+    const write = t.write(seen, params);
+    const to = write.change.set?.status as TaskStatus | undefined;
+    if (to !== undefined && !t.to.includes(to)) throw new IllegalTransitionError(seen.status, `${to} (${t.name} ends in ${t.to.join('/')})`);
+    const extra = write.guard ?? {};
+    const guard: Guard =
+      t.fencedBy === 'token'
+        ? { equals: { status: seen.status, token: seen.token, ...extra.equals }, ...(extra.exists ? { exists: extra.exists } : {}), ...(extra.notExists ? { notExists: extra.notExists } : {}) }
+        : extra;
+    return { change: write.change, guard };
+  }
+
+  /**
+   * Writes a new task (create), conditionally: a task id is written once. With an idempotency key,
+   * the IDEM item is written in the same transaction; with `markPredecessor`, so is the
+   * predecessor's `hasDependents` mark (markDependents), on condition that it is still as the
+   * caller saw it. All or nothing: a lost condition throws PutConflict saying which.
+   */
+  async create(task: TaskRecord, options: PutOptions = {}): Promise<void> {
+    const item = newTaskItem(task, this.options.shards, options.placement);
     const { idem, markPredecessor } = options;
     try {
       if (!idem && !markPredecessor) {
-        await this.doc.send(new PutCommand(putTask));
+        await this.table.put(item, { ifAbsent: true });
         return;
       }
-      const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [{ Put: putTask }];
-      if (idem) {
-        items.push({
-          Put: {
-            TableName: this.tableName,
-            Item: { ...idemKey(idem.key), type: 'idem', taskId: task.id, createdAt: task.createdAt, ttl: idem.ttl },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        });
-      }
+      const writes: TableWrite[] = [{ put: item, ifAbsent: true }];
+      if (idem) writes.push({ put: { ...idemKey(idem.key), type: 'idem', taskId: task.id, createdAt: task.createdAt, ttl: idem.ttl }, ifAbsent: true });
       if (markPredecessor) {
-        const mark = buildExpressions({ set: { hasDependents: true } }, markPredecessor.guard);
-        items.push({ Update: { TableName: this.tableName, Key: taskKey(markPredecessor.id), ...mark, UpdateExpression: mark.UpdateExpression as string } });
+        const { change, guard } = this.writeOf(TRANSITIONS.markDependents, markPredecessor as TaskRecord, { dependentId: task.id });
+        writes.push({ update: taskKey(markPredecessor.id), change, guard });
       }
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.table.transact(writes);
     } catch (err) {
-      throw putConflictOf(err, { idem: idem !== undefined, predecessor: markPredecessor !== undefined }) ?? err;
+      if (err instanceof ConditionFailed) throw new PutConflict({ task: true, idem: false, predecessor: false });
+      if (err instanceof TransactionCancelled) {
+        const lost = (i: number) => err.failed[i] === true;
+        throw new PutConflict({ task: lost(0), idem: idem !== undefined && lost(1), predecessor: markPredecessor !== undefined && lost(idem ? 2 : 1) });
+      }
+      throw err;
     }
   }
 
   async getIdem(key: string): Promise<{ taskId: string; outcome?: TaskStatus } | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: idemKey(key), ConsistentRead: true }));
-    return res.Item as { taskId: string; outcome?: TaskStatus } | undefined;
+    return (await this.table.get(idemKey(key), true)) as { taskId: string; outcome?: TaskStatus } | undefined;
   }
 
-  /** Records the task's final outcome on its idempotency item (read by hasExecutedSuccessfully). */
+  /** Records the task's final outcome on its idempotency item (read by hasExecutedSuccessfully). Only the task the key names may. */
   async recordIdemOutcome(key: string, taskId: string, outcome: TaskStatus, ttl: number): Promise<void> {
-    await this.updateRaw(idemKey(key), { set: { outcome, ttl } }, { equals: { taskId } }).catch((err) => {
-      if (!isConditionFailure(err)) throw err;
-    });
+    await this.table.update(idemKey(key), { set: { outcome, ttl } }, { equals: { taskId } }, false).catch(ignoreLost);
+  }
+
+  /** Forgets a recorded outcome (the task was rescheduled and will run again). */
+  async clearIdemOutcome(key: string, taskId: string): Promise<void> {
+    await this.table.update(idemKey(key), { remove: ['outcome'] }, { equals: { taskId } }, false).catch(ignoreLost);
   }
 
   async get(id: string, consistent = true): Promise<TaskRecord | undefined> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: taskKey(id), ConsistentRead: consistent }));
-    return res.Item ? recordOf(res.Item) : undefined;
+    const item = await this.table.get(taskKey(id), consistent);
+    return item ? recordOf(item) : undefined;
   }
 
   async mustGet(id: string): Promise<TaskRecord> {
@@ -151,17 +163,9 @@ export class TaskStore {
     return task;
   }
 
-  /** Reads many tasks at once (at most 100 per call to DynamoDB), returning them in the order asked. */
+  /** Reads many tasks at once (eventually consistent), returning them in the order asked. */
   async getMany(ids: readonly string[]): Promise<TaskRecord[]> {
-    const found = new Map<string, TaskRecord>();
-    for (let i = 0; i < ids.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map(taskKey);
-      while (keys && keys.length) {
-        const res = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-        for (const item of res.Responses?.[this.tableName] ?? []) found.set(String(item.id), recordOf(item));
-        keys = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined;
-      }
-    }
+    const found = new Map((await this.table.getMany(ids.map(taskKey))).map((item) => [String(item.id), recordOf(item)]));
     return ids.flatMap((id) => (found.has(id) ? [found.get(id) as TaskRecord] : []));
   }
 
@@ -174,24 +178,20 @@ export class TaskStore {
   async querySched(slotClass: string, shard: number, upTo: number, maxPending?: number): Promise<{ pending: SchedEntry[]; inFlight: SchedEntry[] }> {
     const pending: SchedEntry[] = [];
     const inFlight: SchedEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Item | undefined;
     do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX.sched.name,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-          ExpressionAttributeNames: { '#pk': INDEX.sched.pk, '#sk': INDEX.sched.sk },
-          ExpressionAttributeValues: { ':pk': schedPk(slotClass, shard), ':upTo': timeUpperBound(upTo) },
-          ExclusiveStartKey: startKey,
-          ...(maxPending ? { Limit: maxPending - pending.length } : {}),
-        }),
-      );
-      for (const item of res.Items ?? []) {
+      const page = await this.table.query({
+        index: INDEX.sched.name,
+        pk: schedPk(slotClass, shard),
+        skAtMost: timeUpperBound(upTo),
+        ...(startKey ? { startKey } : {}),
+        ...(maxPending ? { limit: maxPending - pending.length } : {}),
+      });
+      for (const item of page.items) {
         const entry = schedEntryOf(item);
         (entry.checkAt === undefined ? pending : inFlight).push(entry);
       }
-      startKey = res.LastEvaluatedKey;
+      startKey = page.next;
     } while (startKey && (!maxPending || pending.length < maxPending));
     return { pending, inFlight };
   }
@@ -202,124 +202,122 @@ export class TaskStore {
   }
 
   /**
-   * Claims a due task: pending -> queued with a new token, its sched entry marked in flight (look
-   * again after the dispatch window) without moving it: a changed index key would cost two index
-   * writes, a changed projected attribute costs one. Also takes the task's concurrency slots, in the
-   * same transaction. Returns undefined when another ticker won or a limit is full.
+   * claim: pending -> queued with a new token, its sched entry marked in flight (look again after
+   * the dispatch window) without moving it: a changed index key would cost two index writes, a
+   * changed projected attribute costs one. Also takes the task's concurrency slots, in the same
+   * transaction. Returns undefined when another ticker won or a limit is full.
    */
   async claim(entry: SchedEntry, now: number, dispatchWindowMs: number): Promise<{ token: string } | undefined> {
     const token = newToken();
-    const update = {
-      TableName: this.tableName,
-      Key: taskKey(entry.id),
-      ...buildExpressions(
-        { set: { status: 'queued', token, queuedAt: now, [CHECK_AT]: now + dispatchWindowMs } },
-        { equals: { status: 'pending', token: entry.token, [INDEX.sched.sk]: entry.sk } },
-      ),
-    };
+    const seen = { id: entry.id, status: 'pending', token: entry.token } as TaskRecord;
+    const { change, guard } = this.writeOf(TRANSITIONS.claim, seen, { now, dispatchWindowMs, entrySk: entry.sk, token });
     const scopes = concurrencyScopes(entry);
     try {
-      if (scopes.length === 0) await this.doc.send(new UpdateCommand(update));
+      if (scopes.length === 0) await this.table.update(taskKey(entry.id), change, guard, false);
       else
-        await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: update as never },
-              ...scopes.map(({ scope, limit }) => ({
-                Update: {
-                  TableName: this.tableName,
-                  Key: { pk: `conc#${scope}`, sk: 'conc' },
-                  UpdateExpression: 'ADD #holders :me',
-                  ConditionExpression: 'attribute_not_exists(#holders) OR size(#holders) < :limit OR contains(#holders, :id)',
-                  ExpressionAttributeNames: { '#holders': 'holders' },
-                  ExpressionAttributeValues: { ':me': new Set([entry.id]), ':limit': limit, ':id': entry.id },
-                },
-              })),
-            ],
-          }),
-        );
+        await this.table.transact([
+          { update: taskKey(entry.id), change, guard },
+          ...scopes.map(({ scope, limit }) => ({
+            update: concurrencyKey(scope),
+            change: { add: { [HOLDERS]: new Set([entry.id]) } },
+            // Under the limit, or already a holder (a claim retried after a put-back).
+            guard: { setRoom: { attr: HOLDERS, limit, member: entry.id } },
+          })),
+        ]);
       return { token };
     } catch (err) {
-      if (isConditionFailure(err)) return undefined;
+      if (lostCondition(err)) return undefined;
       throw err;
     }
   }
 
   /** Gives back a finished task's concurrency slots. Idempotent: removing an absent member is a no-op. */
   async releaseConcurrency(task: TaskRecord): Promise<void> {
-    for (const { scope } of concurrencyScopes(task)) {
-      await this.updateRaw({ pk: `conc#${scope}`, sk: 'conc' }, { delete: { holders: new Set([task.id]) } }, {});
-    }
+    for (const { scope } of concurrencyScopes(task)) await this.table.update(concurrencyKey(scope), { delete: { [HOLDERS]: new Set([task.id]) } }, {}, false);
   }
 
   async concurrencyHolders(scope: string): Promise<string[]> {
-    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: `conc#${scope}`, sk: 'conc' }, ConsistentRead: true }));
-    return [...((res.Item?.holders as Set<string> | undefined) ?? [])];
+    const item = await this.table.get(concurrencyKey(scope), true);
+    return [...((item?.[HOLDERS] as Set<string> | undefined) ?? [])];
   }
 
-  /** queued -> running for this runner, with a short lease. Throws ClaimConflictError on a stale token or duplicate delivery. */
+  /** start: queued -> running for this runner, with a short lease. Throws ClaimConflictError on a stale token or duplicate delivery. */
   start(id: string, token: string, runnerId: string, now: number, leaseMs: number): Promise<TaskRecord> {
-    return this.transition(id, { set: { status: 'running', runnerId, startedAt: now, leaseUntil: now + leaseMs } }, { equals: { status: 'queued', token } }, 'queued with that token');
+    return this.apply(TRANSITIONS.start, { id, status: 'queued', token } as TaskRecord, { runnerId, now, leaseMs });
   }
 
-  /** Extends a running task's lease; the answer says whether a cancel was requested. */
-  async heartbeat(id: string, token: string, now: number, leaseMs: number, progress?: TaskRecord['progress']): Promise<{ cancelRequested: boolean }> {
-    const task = await this.transition(
-      id,
-      { set: { leaseUntil: now + leaseMs, ...(progress ? { progress } : {}) } },
-      { equals: { status: 'running', token } },
-      'running with that token',
-    );
-    return { cancelRequested: Boolean(task.cancelRequested) };
+  /** heartbeat: extends a running task's lease; the answer says whether a cancel was requested. */
+  async heartbeat(id: string, token: string, now: number, leaseMs: number, progress?: TaskRecord['progress']): Promise<{ cancelRequested: boolean; leaseUntil: number }> {
+    const task = await this.apply(TRANSITIONS.heartbeat, { id, status: 'running', token } as TaskRecord, { now, leaseMs, ...(progress ? { progress } : {}) });
+    return { cancelRequested: Boolean(task.cancelRequested), leaseUntil: Number(task.leaseUntil) };
+  }
+
+  /** requestCancel: asks the runner of a running task to stop it. */
+  requestCancel(task: TaskRecord): Promise<TaskRecord> {
+    return this.apply(TRANSITIONS.requestCancel, task, undefined);
   }
 
   /**
-   * Any status change fenced by the current status (one of) and token. A lost condition throws
-   * ClaimConflictError carrying the item as the write found it, at no extra cost.
+   * putBack: claimed tasks no runner started in time go back to pending with a new token, keeping
+   * their place in line. A pending task holds no concurrency slot, so the claim's slots are given
+   * back in the same transaction: kept, they would block every other task of the scope while this
+   * one waits its turn behind them.
    */
-  transition(id: string, change: Change, guard: Guard, expected: string): Promise<TaskRecord> {
-    return this.doc
-      .send(new UpdateCommand({ TableName: this.tableName, Key: taskKey(id), ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...buildExpressions(change, guard) }))
-      .then(
-        (res) => recordOf(res.Attributes as Item),
-        (err) => {
-          if (isConditionFailure(err)) {
-            const old = (err as { Item?: Record<string, AttributeValue> }).Item;
-            throw new ClaimConflictError(id, expected, old ? unmarshall(old) : undefined);
-          }
-          throw err;
-        },
-      );
-  }
-
-  /** Like transition, but a lost condition is an expected outcome and returns undefined. */
-  async tryTransition(id: string, change: Change, guard: Guard): Promise<TaskRecord | undefined> {
+  async putBack(task: TaskRecord): Promise<TaskRecord | undefined> {
+    const scopes = concurrencyScopes(task);
+    if (scopes.length === 0) return this.tryApply(TRANSITIONS.putBack, task, undefined);
+    const { change, guard } = this.writeOf(TRANSITIONS.putBack, task, undefined);
     try {
-      return await this.transition(id, change, guard, '');
+      await this.table.transact([{ update: taskKey(task.id), change, guard }, ...scopes.map(({ scope }) => ({ update: concurrencyKey(scope), change: { delete: { [HOLDERS]: new Set([task.id]) } }, guard: {} }))]);
     } catch (err) {
-      if (err instanceof ClaimConflictError) return undefined;
+      if (lostCondition(err)) return undefined;
       throw err;
     }
+    return this.get(task.id);
   }
 
-  async updateRaw(key: Record<string, string>, change: Change, guard: Guard, returnValues: 'NONE' | 'ALL_NEW' = 'NONE'): Promise<Item | undefined> {
-    const res = await this.doc.send(
-      new UpdateCommand({ TableName: this.tableName, Key: key, ReturnValues: returnValues, ...buildExpressions(change, guard) }),
-    );
-    return res.Attributes;
+  /** lookAgain: moves an in-flight task's look-again time (for long runs whose lease is still valid). */
+  lookAgainAt(task: TaskRecord, at: number): Promise<TaskRecord | undefined> {
+    return this.tryApply(TRANSITIONS.lookAgain, task, { at });
+  }
+
+  /** The terminal write of whichever ending fits (finish, cancel, expire, failDependent, invalid). */
+  end(task: TaskRecord, params: Omit<EndParams, 'shards'>): Promise<TaskRecord> {
+    return this.apply(endTransitionFor(task.status, params.outcome), task, { ...params, shards: this.options.shards });
+  }
+
+  /** retry: the next attempt of a failed task, pending after its backoff. */
+  retry(task: TaskRecord, now: number): Promise<TaskRecord | undefined> {
+    return this.tryApply(TRANSITIONS.retry, task, { now, shards: this.options.shards });
+  }
+
+  /** reschedule: a failed task's next attempt on request, due at `dueAt`. */
+  reschedule(task: TaskRecord, dueAt: number): Promise<TaskRecord> {
+    return this.apply(TRANSITIONS.reschedule, task, { dueAt, shards: this.options.shards });
+  }
+
+  /** settle: the follow-up work is done; the task leaves the sched index. */
+  settle(task: TaskRecord): Promise<TaskRecord | undefined> {
+    return this.tryApply(TRANSITIONS.settle, task, undefined);
+  }
+
+  /** release: a held task, or one whose predecessor completed, becomes due. */
+  releaseWaiting(task: TaskRecord, now: number, because: { held: true } | { predecessor: string }): Promise<TaskRecord | undefined> {
+    return this.tryApply(TRANSITIONS.release, task, { now, shards: this.options.shards, because });
   }
 
   /**
-   * Back to pending with a new token, for claimed tasks no runner started in time. It keeps its
-   * due time, and so its place in line ahead of tasks that fell due after it.
+   * repair: gives an item too broken to be fenced a status and token, conditional on the sched
+   * entry seen. Undefined when the item moved or is gone.
    */
-  putBack(task: TaskRecord): Promise<TaskRecord | undefined> {
-    return this.tryTransition(task.id, { set: { status: 'pending', token: newToken() }, remove: ['queuedAt', CHECK_AT] }, { equals: { status: 'queued', token: task.token } });
-  }
-
-  /** Moves an in-flight task's look-again time (for long runs whose lease is still valid). */
-  lookAgainAt(task: TaskRecord, at: number): Promise<TaskRecord | undefined> {
-    return this.tryTransition(task.id, { set: { [CHECK_AT]: at } }, { equals: { status: task.status, token: task.token } });
+  async repair(entry: Pick<SchedEntry, 'id' | 'sk'>, set: { status?: TaskStatus; token?: string }): Promise<TaskRecord | undefined> {
+    const { change, guard } = this.writeOf(TRANSITIONS.repair, { id: entry.id } as TaskRecord, { entrySk: entry.sk, set });
+    try {
+      return recordOf((await this.table.update(taskKey(entry.id), change, guard)) as Item);
+    } catch (err) {
+      if (err instanceof ConditionFailed) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -331,20 +329,17 @@ export class TaskStore {
   async listTasks(job: string, limit: number, before?: string): Promise<TaskRecord[]> {
     const beforeStem = before === undefined ? undefined : (parseTaskId(before)?.stem ?? before);
     const chunk = Math.min(limit, Math.ceil(limit / TASK_SHARDS) + 2);
-    const shards = Array.from({ length: TASK_SHARDS }, (_, shard) => ({ shard, queue: [] as TaskRecord[], next: undefined as Record<string, unknown> | undefined, done: false }));
+    const shards = Array.from({ length: TASK_SHARDS }, (_, shard) => ({ shard, queue: [] as TaskRecord[], next: undefined as Item | undefined, done: false }));
     const fill = async (s: (typeof shards)[number]) => {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: beforeStem !== undefined ? 'pk = :pk AND sk < :before' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': tasksPk(job, s.shard), ...(beforeStem !== undefined ? { ':before': taskIdOf(beforeStem, job) } : {}) },
-          ScanIndexForward: false,
-          ExclusiveStartKey: s.next,
-          Limit: chunk,
-        }),
-      );
-      s.queue.push(...(res.Items ?? []).map(recordOf));
-      s.next = res.LastEvaluatedKey;
+      const page = await this.table.query({
+        pk: tasksPk(job, s.shard),
+        ...(beforeStem !== undefined ? { skBelow: taskIdOf(beforeStem, job) } : {}),
+        ascending: false,
+        limit: chunk,
+        ...(s.next ? { startKey: s.next } : {}),
+      });
+      s.queue.push(...page.items.map(recordOf));
+      s.next = page.next;
       s.done = s.next === undefined;
     };
     await Promise.all(shards.map(fill));
@@ -367,34 +362,19 @@ export class TaskStore {
   /** Ids of tasks waiting for `predecessorId` to complete. */
   async dependentsOf(predecessorId: string): Promise<string[]> {
     const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let startKey: Item | undefined;
     do {
-      const res = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX.after.name,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': INDEX.after.pk },
-          ExpressionAttributeValues: { ':pk': afterPk(predecessorId) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      ids.push(...(res.Items ?? []).map((i) => String(i[INDEX.after.sk])));
-      startKey = res.LastEvaluatedKey;
+      const page = await this.table.query({ index: INDEX.after.name, pk: afterPk(predecessorId), ...(startKey ? { startKey } : {}) });
+      ids.push(...page.items.map((i) => String(i[INDEX.after.sk])));
+      startKey = page.next;
     } while (startKey);
     return ids;
   }
-
-  /** A waiting task becomes due (its predecessor completed, or a held task was released). */
-  releaseWaiting(task: TaskRecord, now: number, guard: Guard): Promise<TaskRecord | undefined> {
-    const dueAt = Math.max(task.dueAt, now);
-    return this.tryTransition(
-      task.id,
-      { set: { dueAt, ...dueKeys({ ...task, dueAt }, this.options.shards) }, remove: ['gsi3pk', 'gsi3sk', 'held'] },
-      { equals: { status: 'pending', token: task.token, ...guard.equals }, ...(guard.exists ? { exists: guard.exists } : {}) },
-    );
-  }
 }
+
+const ignoreLost = (err: unknown): void => {
+  if (!lostCondition(err)) throw err;
+};
 
 function schedEntryOf(item: Item): SchedEntry {
   const sk = String(item[INDEX.sched.sk]);

@@ -16,6 +16,8 @@ export interface Guard {
   readonly equals?: Record<string, unknown>;
   readonly exists?: readonly string[];
   readonly notExists?: readonly string[];
+  /** A set with room: absent, smaller than `limit`, or already holding `member` (concurrency counters). */
+  readonly setRoom?: { readonly attr: string; readonly limit: number; readonly member: string };
 }
 
 export interface Expressions {
@@ -52,6 +54,10 @@ export function buildExpressions(change: Change | undefined, guard: Guard): Expr
   }
   for (const k of guard.exists ?? []) conditions.push(`attribute_exists(${name(k)})`);
   for (const k of guard.notExists ?? []) conditions.push(`attribute_not_exists(${name(k)})`);
+  if (guard.setRoom) {
+    const attr = name(guard.setRoom.attr);
+    conditions.push(`(attribute_not_exists(${attr}) OR size(${attr}) < ${value(guard.setRoom.limit)} OR contains(${attr}, ${value(guard.setRoom.member)}))`);
+  }
 
   return {
     ...(clauses.length ? { UpdateExpression: clauses.join(' ') } : {}),

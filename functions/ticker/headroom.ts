@@ -20,7 +20,11 @@ export function compareDue(a: SchedEntry, b: SchedEntry): number {
 }
 
 export function orderDue(entries: readonly SchedEntry[]): SchedEntry[] {
-  return [...entries].sort(compareDue);
+  // Each key's priority is read once, not once per comparison: a big backlog is sorted every tick.
+  return entries
+    .map((entry) => ({ entry, priority: priorityOf(entry) }))
+    .sort((a, b) => b.priority - a.priority || a.entry.at - b.entry.at || (a.entry.id < b.entry.id ? -1 : a.entry.id > b.entry.id ? 1 : 0))
+    .map((x) => x.entry);
 }
 
 /** Slots a class may hold in flight: capacity (max runners x slots per runner) plus the margin, rounded up. */

@@ -1,10 +1,9 @@
 import { ClaimConflictError } from '../../core/errors';
 import { finishTask, type LifecycleDeps } from '../../core/lifecycle/finish';
 import { DEFAULT_BACKOFF } from '../../core/model/backoff';
-import { INDEX, newToken, taskKey } from '../../core/model/keys';
+import { newToken } from '../../core/model/keys';
 import { TASK_STATUSES, isTerminal, type TaskRecord, type TaskStatus } from '../../core/model/task';
-import { recordOf } from '../../core/store/task-item';
-import { isConditionFailure, type SchedEntry } from '../../core/store/task-store';
+import type { SchedEntry } from '../../core/store/task-store';
 
 export type InvalidTaskOutcome = 'failed' | 'gone' | 'moved';
 
@@ -29,16 +28,13 @@ export async function failInvalidTask(
 ): Promise<InvalidTaskOutcome> {
   let record = await deps.store.get(entry.id);
   if (!record) return 'gone';
-  const repair: Record<string, unknown> = {};
+  const repair: { status?: TaskStatus; token?: string } = {};
   if (!TASK_STATUSES.includes(record.status)) repair.status = fallbackStatus;
   if (typeof record.token !== 'string' || record.token === '') repair.token = newToken();
   if (Object.keys(repair).length > 0) {
-    const item = await deps.store.updateRaw(taskKey(entry.id), { set: repair }, { equals: { [INDEX.sched.sk]: entry.sk } }, 'ALL_NEW').catch((err) => {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    });
-    if (!item) return 'moved';
-    record = recordOf(item);
+    const repaired = await deps.store.repair(entry, repair);
+    if (!repaired) return 'moved';
+    record = repaired;
   }
   if (isTerminal(record.status)) return 'moved';
   const task: TaskRecord = {

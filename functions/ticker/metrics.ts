@@ -3,7 +3,9 @@
  * line per slot class per tick. No PutMetricData call and no IAM permission: CloudWatch Logs
  * extracts the metrics. The runner fleet scales on SlotDemand; an alarm watches OldestDueLagMs.
  */
-export const METRIC_NAMESPACE = 'Jobfleet';
+import { METRIC, METRIC_NAMESPACE, SLOT_CLASS_DIMENSION } from '../../core/protocol/metrics';
+
+export { METRIC_NAMESPACE };
 
 export interface ClassMetrics {
   readonly slotClass: string;
@@ -21,17 +23,17 @@ export function emfDocuments(metrics: readonly ClassMetrics[], now: number): Rec
       CloudWatchMetrics: [
         {
           Namespace: METRIC_NAMESPACE,
-          Dimensions: [['SlotClass']],
+          Dimensions: [[SLOT_CLASS_DIMENSION]],
           Metrics: [
-            { Name: 'SlotDemand', Unit: 'Count' },
-            { Name: 'OldestDueLagMs', Unit: 'Milliseconds' },
+            { Name: METRIC.slotDemand, Unit: 'Count' },
+            { Name: METRIC.oldestDueLagMs, Unit: 'Milliseconds' },
           ],
         },
       ],
     },
-    SlotClass: m.slotClass,
-    SlotDemand: m.slotDemand,
-    OldestDueLagMs: Math.max(0, Math.round(m.oldestDueLagMs)),
+    [SLOT_CLASS_DIMENSION]: m.slotClass,
+    [METRIC.slotDemand]: m.slotDemand,
+    [METRIC.oldestDueLagMs]: Math.max(0, Math.round(m.oldestDueLagMs)),
   }));
 }
 

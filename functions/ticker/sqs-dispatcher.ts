@@ -1,13 +1,8 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
-/** What the ticker hands to a runner: the task and its claim's token, never arguments. */
-export interface DispatchMessage {
-  readonly taskId: string;
-  readonly token: string;
-}
+import { dispatchBody, type DispatchMessage } from '../../core/protocol/dispatch-message';
 
-/** The message body shared with the runner (runner/queue.ts parses it). */
-export const dispatchBody = (m: DispatchMessage): string => JSON.stringify({ v: 1, taskId: m.taskId, token: m.token });
+export { dispatchBody, type DispatchMessage };
 
 /** The ticker's port to the slot-class queues. */
 export interface DispatchSender {

@@ -2,7 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { JobfleetCore } from './jobfleet-core';
-import { METRIC_NAMESPACE, type RunnerFleet } from './runner-fleet';
+import { METRIC, METRIC_NAMESPACE, SLOT_CLASS_DIMENSION } from '../../core/protocol/metrics';
+import type { RunnerFleet } from './runner-fleet';
 import type { StatusEvents } from './status-events';
 import type { Ticker } from './ticker';
 
@@ -39,7 +40,7 @@ export class Monitoring extends Construct {
     const fn = ticker.function;
     const classes = [...fleet.services.values()].map((s) => s.slotClass.name);
     const perClass = (metricName: string, slotClass: string, statistic: string, label?: string) =>
-      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { SlotClass: slotClass }, statistic, period: Duration.minutes(1), label });
+      new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName, dimensionsMap: { [SLOT_CLASS_DIMENSION]: slotClass }, statistic, period: Duration.minutes(1), label });
     const alarms: cloudwatch.Alarm[] = [];
     const alarm = (alarmId: string, alarmProps: cloudwatch.AlarmProps) => {
       const a = new cloudwatch.Alarm(this, alarmId, alarmProps);
@@ -61,7 +62,7 @@ export class Monitoring extends Construct {
       });
       alarm(`${name}-OldestDueLag`, {
         alarmDescription: `jobfleet ${name}: a due task has waited too long for dispatch (no runners, max runners too low, or the ticker is behind).`,
-        metric: perClass('OldestDueLagMs', name, cloudwatch.Stats.MAXIMUM),
+        metric: perClass(METRIC.oldestDueLagMs, name, cloudwatch.Stats.MAXIMUM),
         threshold: props.oldestDueLagMs ?? 300_000,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
@@ -147,11 +148,11 @@ export class Monitoring extends Construct {
       defaultInterval: Duration.hours(3),
       widgets: [
         [
-          new cloudwatch.GraphWidget({ ...wide, title: 'Slot demand (running + queued + due)', left: classes.map((c) => perClass('SlotDemand', c, cloudwatch.Stats.MAXIMUM, c)) }),
+          new cloudwatch.GraphWidget({ ...wide, title: 'Slot demand (running + queued + due)', left: classes.map((c) => perClass(METRIC.slotDemand, c, cloudwatch.Stats.MAXIMUM, c)) }),
           new cloudwatch.GraphWidget({ ...wide, title: 'Runners needed per class', left: [...fleet.services.values()].map((s) => s.desiredRunners) }),
         ],
         [
-          new cloudwatch.GraphWidget({ ...wide, title: 'Oldest due task lag (ms)', left: classes.map((c) => perClass('OldestDueLagMs', c, cloudwatch.Stats.MAXIMUM, c)) }),
+          new cloudwatch.GraphWidget({ ...wide, title: 'Oldest due task lag (ms)', left: classes.map((c) => perClass(METRIC.oldestDueLagMs, c, cloudwatch.Stats.MAXIMUM, c)) }),
           new cloudwatch.GraphWidget({ ...wide, title: 'Dispatch queues: visible / dead letters', left: queueDepth('queue'), right: queueDepth('dlq') }),
         ],
         [

@@ -16,7 +16,9 @@ import { JobRole, type JobRoleSpec } from './job-role';
 
 /** Where the image keeps the compiled job modules (runner/Dockerfile builds them there). */
 export const JOBS_ROOT_IN_IMAGE = '/app/dist/jobs';
-export const METRIC_NAMESPACE = 'Jobfleet';
+import { METRIC, METRIC_NAMESPACE, SLOT_CLASS_DIMENSION } from '../../core/protocol/metrics';
+
+export { METRIC_NAMESPACE };
 /** Healthy while the runner's liveness file (RUNNER_HEARTBEAT_FILE) is fresh; the image's HEALTHCHECK runs the same. */
 export const RUNNER_HEALTH_CHECK =
   "const f=process.env.RUNNER_HEARTBEAT_FILE||'/tmp/jobfleet-runner.heartbeat';const fs=require('fs');if(fs.existsSync(f)&&Date.now()-fs.statSync(f).mtimeMs>90000)process.exit(1)";
@@ -245,8 +247,8 @@ export class RunnerFleet extends Construct {
     });
     const demand = new cloudwatch.Metric({
       namespace: METRIC_NAMESPACE,
-      metricName: 'SlotDemand',
-      dimensionsMap: { SlotClass: name },
+      metricName: METRIC.slotDemand,
+      dimensionsMap: { [SLOT_CLASS_DIMENSION]: name },
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(1),
     });
@@ -332,9 +334,9 @@ export class RunnerFleet extends Construct {
       logGroup,
       filterPattern: logs.FilterPattern.allEvents(),
       metricNamespace: METRIC_NAMESPACE,
-      metricName: 'RunnerFailures',
+      metricName: METRIC.runnerFailures,
       metricValue: '1',
     });
-    return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: 'RunnerFailures', statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
+    return new cloudwatch.Metric({ namespace: METRIC_NAMESPACE, metricName: METRIC.runnerFailures, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) });
   }
 }

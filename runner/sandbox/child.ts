@@ -79,8 +79,29 @@ const abortError = (reason: AbortReason): Error => {
   return err;
 };
 
+/**
+ * The lease deadline (DESIGN invariant 6). The runner stops a script whose lease it cannot prove;
+ * a frozen runner (SIGSTOP, a paused host process) cannot, so the runner tells this process its
+ * deadline after every renewal, as a remaining duration (this process's monotonic timer: no clock
+ * skew). When it passes without an extension the sandbox ends itself: one distinct line in the
+ * task's log, a `deadline-passed` message the runner reads when it wakes, then the whole tree.
+ */
+let deadline: NodeJS.Timeout | undefined;
+function setDeadline(remainingMs: number): void {
+  if (deadline) clearTimeout(deadline);
+  deadline = setTimeout(() => {
+    const line = { level: 50, time: Date.now(), msg: 'lease deadline passed without renewal: the sandbox ends itself, before the reaper can start a retry', deadlinePassed: true };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    void send({ type: 'deadline-passed', at: preciseNow() }).finally(killTree);
+    // The channel may be full or gone: do not wait for it longer than a moment.
+    setTimeout(killTree, 100).unref();
+  }, Math.max(0, remainingMs));
+}
+
 process.on('message', (message: ParentMessage) => {
-  if (message.type === 'run') {
+  if (message.type === 'deadline') {
+    setDeadline(message.remainingMs);
+  } else if (message.type === 'run') {
     if (stage !== 'idle') return;
     clearTimeout(preload);
     void run(message);

@@ -32,7 +32,15 @@ export interface RunRequest {
 
 export type AbortReason = 'cancel' | 'timeout' | 'shutdown';
 
-export type ParentMessage = RunRequest | { readonly type: 'abort'; readonly reason: AbortReason };
+export type ParentMessage =
+  | RunRequest
+  | { readonly type: 'abort'; readonly reason: AbortReason }
+  /**
+   * The lease deadline, as a duration from now (monotonic: no clock skew): unless a later
+   * `deadline` extends it, the child ends itself (and everything it started) when it passes,
+   * because a frozen runner could not stop it before the reaper starts a retry elsewhere.
+   */
+  | { readonly type: 'deadline'; readonly remainingMs: number };
 
 export type ResultPayload = { readonly kind: 'inline'; readonly json: string } | { readonly kind: 'file'; readonly path: string; readonly bytes: number };
 
@@ -50,7 +58,9 @@ export type ChildMessage =
    * The module failed to load (`stage: 'load'`) or the script threw (`'run'`). `aborted` when the
    * error is the abort signal's reason (or an AbortError after the signal fired).
    */
-  | { readonly type: 'failed'; readonly at: number; readonly stage: 'load' | 'run'; readonly message: string; readonly stack?: string; readonly aborted: boolean };
+  | { readonly type: 'failed'; readonly at: number; readonly stage: 'load' | 'run'; readonly message: string; readonly stack?: string; readonly aborted: boolean }
+  /** The lease deadline passed without an extension: the child ends itself right after this. */
+  | { readonly type: 'deadline-passed'; readonly at: number };
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
 export const preciseNow = (): number => performance.timeOrigin + performance.now();

@@ -6,8 +6,9 @@ import type { Readable } from 'node:stream';
 import type { JobCredentialSource, TaskIdentity } from '../job-credentials';
 import { sandboxEnvironment, taskEnvironment } from './environment';
 import type { IdentityPool, SandboxIdentity } from './identity';
+import type { RunHandlers, SandboxReport, SandboxSource, TaskSandbox } from './port';
 import type { AbortReason, ChildMessage, RunRequest } from './protocol';
-import { prepareSandboxDir, type TaskWorkspace } from './workspace';
+import { prepareSandboxDir } from './workspace';
 
 /** How the runner forks sandboxes: which entry, with which Node flags. */
 export interface SandboxSpec {
@@ -46,25 +47,7 @@ export function findSetpriv(path = process.env.PATH ?? ''): string | undefined {
 
 let setprivOnPath: string | undefined | null = null;
 
-/** Everything the runner learns from one sandbox, once its process is gone. */
-export interface SandboxReport {
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** The script resolved. */
-  readonly done?: Extract<ChildMessage, { type: 'done' }>;
-  /** The module failed to load or the script threw. */
-  readonly failed?: Extract<ChildMessage, { type: 'failed' }>;
-  readonly startedAt?: number;
-  readonly nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
-  /** The process could not be started at all. */
-  readonly spawnError?: Error;
-  /** When the runner saw the process end (epoch ms). */
-  readonly exitedAt: number;
-}
-
-export interface RunHandlers {
-  onProgress?(percent: number, message?: string): void;
-}
+export type { RunHandlers, SandboxReport, SandboxSource, TaskSandbox } from './port';
 
 /** The child entry next to this file: `.ts` from source (run through tsx), `.js` once built. */
 export function defaultChildEntry(): string {
@@ -84,7 +67,7 @@ export function tsxExecArgv(): string[] {
  * (`process.kill(-pid)`), scripts' own children included. It may be started ahead of time (a warm
  * spare) but runs one task only.
  */
-export class Sandbox {
+export class Sandbox implements TaskSandbox {
   readonly process: ChildProcess;
   readonly forkedAt = Date.now();
   private readyAt?: number;
@@ -95,11 +78,12 @@ export class Sandbox {
   private done?: Extract<ChildMessage, { type: 'done' }>;
   private failed?: Extract<ChildMessage, { type: 'failed' }>;
   private nextRun?: Extract<ChildMessage, { type: 'next-run' }>;
+  private deadlinePassed?: Extract<ChildMessage, { type: 'deadline-passed' }>;
   private used = false;
   /** The sandbox's own uid and gid, when the runner switches uids. */
   readonly identity?: SandboxIdentity;
 
-  constructor(spec: SandboxSpec) {
+  constructor(private readonly spec: SandboxSpec) {
     const identities = spec.identities;
     if (identities) this.identity = identities.acquire();
     if (setprivOnPath === null) setprivOnPath = findSetpriv();
@@ -175,9 +159,21 @@ export class Sandbox {
     return this.ended;
   }
 
+  /** Its private directory (owned by its uid) and the task's environment, with its job role's credentials if any. */
+  async prepare(workspace: { readonly tmpDir: string; readonly resultFile: string }, task: TaskIdentity): Promise<Record<string, string>> {
+    await prepareSandboxDir(workspace, this.identity);
+    const credentials = await this.spec.credentials?.forTask(task);
+    return taskEnvironment(workspace.tmpDir, credentials);
+  }
+
   /** Fires the script's AbortSignal; the script may still end on its own. */
   abort(reason: AbortReason): void {
     if (this.process.connected) this.process.send({ type: 'abort', reason }, () => undefined);
+  }
+
+  /** The child arms its own timer: it ends itself then unless extended (see protocol.ts). */
+  setDeadline(remainingMs: number): void {
+    if (this.process.connected) this.process.send({ type: 'deadline', remainingMs: Math.max(0, remainingMs) }, () => undefined);
   }
 
   /** SIGKILL to the sandbox's whole process group. Safe to call at any time, any number of times. */
@@ -223,6 +219,7 @@ export class Sandbox {
         break;
       case 'started':
         this.startedAt = message.at;
+        this.handlers.onStarted?.(message.at);
         break;
       case 'progress':
         this.handlers.onProgress?.(message.percent, message.message);
@@ -235,6 +232,9 @@ export class Sandbox {
         break;
       case 'failed':
         this.failed = message;
+        break;
+      case 'deadline-passed':
+        this.deadlinePassed = message;
         break;
     }
   }
@@ -250,6 +250,7 @@ export class Sandbox {
       ...(this.failed ? { failed: this.failed } : {}),
       ...(this.startedAt !== undefined ? { startedAt: this.startedAt } : {}),
       ...(this.nextRun ? { nextRun: this.nextRun } : {}),
+      ...(this.deadlinePassed ? { deadlinePassed: this.deadlinePassed } : {}),
       ...(spawnError ? { spawnError } : {}),
     };
     return this.report;
@@ -260,7 +261,7 @@ export class Sandbox {
  * Hands out sandboxes, keeping `spares` of them forked and warm ahead of time, so a task does not
  * wait for Node to boot. Each sandbox serves one task; the pool refills behind it.
  */
-export class SandboxPool {
+export class SandboxPool implements SandboxSource {
   private readonly spares: Sandbox[] = [];
   private closed = false;
 
@@ -284,17 +285,6 @@ export class SandboxPool {
     // Refill after this task's sandbox is handed over, so the fork does not delay it.
     setImmediate(() => this.refill());
     return sandbox ?? new Sandbox(this.spec);
-  }
-
-  /**
-   * What a taken sandbox needs before its task: its private directory (owned by its uid) and the
-   * task's environment (HOME and TMPDIR there, the job role's credentials if the job has one).
-   * Throws when the job role cannot be assumed: the task then fails, it never runs without them.
-   */
-  async prepare(sandbox: Sandbox, workspace: TaskWorkspace, task: TaskIdentity): Promise<Record<string, string>> {
-    await prepareSandboxDir(workspace, sandbox.identity);
-    const credentials = await this.spec.credentials?.forTask(task);
-    return taskEnvironment(workspace.tmpDir, credentials);
   }
 
   /** Kills the spares; `take` still works (forks on demand) for what is still being handed back. */

@@ -1,5 +1,5 @@
 import { chmod, chown, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SandboxIdentity } from './identity';
 
 /**
@@ -15,7 +15,7 @@ import type { SandboxIdentity } from './identity';
  * With uid switching, a script can reach only its own directory; without it (the runner is not
  * root), the modes still keep other users of the machine out.
  */
-export interface TaskWorkspace {
+export interface TaskDirectories {
   /** The runner's own directory for the task (its log file lives here). */
   readonly runnerDir: string;
   /** The sandbox's private directory; created by `forSandbox`. */
@@ -24,7 +24,7 @@ export interface TaskWorkspace {
   readonly resultFile: string;
 }
 
-export async function createTaskWorkspace(workDir: string, name: string): Promise<TaskWorkspace> {
+export async function createTaskWorkspace(workDir: string, name: string): Promise<TaskDirectories> {
   await mkdir(workDir, { recursive: true, mode: 0o711 });
   await chmod(workDir, 0o711);
   const runnerDir = join(workDir, name);
@@ -35,17 +35,18 @@ export async function createTaskWorkspace(workDir: string, name: string): Promis
 }
 
 /** Creates the sandbox's private directory, owned by its uid when it has one. */
-export async function prepareSandboxDir(workspace: TaskWorkspace, identity: SandboxIdentity | undefined): Promise<void> {
-  const parent = join(workspace.sandboxDir, '..');
+export async function prepareSandboxDir(workspace: { readonly tmpDir: string }, identity: SandboxIdentity | undefined): Promise<void> {
+  const sandboxDir = dirname(workspace.tmpDir);
+  const parent = dirname(sandboxDir);
   await mkdir(parent, { recursive: true, mode: 0o711 });
   await chmod(parent, 0o711);
   await mkdir(workspace.tmpDir, { recursive: true, mode: 0o700 });
-  for (const dir of [workspace.sandboxDir, workspace.tmpDir]) {
+  for (const dir of [sandboxDir, workspace.tmpDir]) {
     await chmod(dir, 0o700);
     if (identity) await chown(dir, identity.uid, identity.gid);
   }
 }
 
-export async function removeTaskWorkspace(workspace: TaskWorkspace): Promise<void> {
+export async function removeTaskWorkspace(workspace: TaskDirectories): Promise<void> {
   await Promise.all([rm(workspace.runnerDir, { recursive: true, force: true }), rm(workspace.sandboxDir, { recursive: true, force: true })]);
 }

@@ -28,7 +28,7 @@ describe('the synthesized ticker bundle', () => {
   it('claims a due task and sends it to its slot class queue within one invocation', async () => {
     const { tickerBundle } = synthWholeApp(outdir);
     const task = newTask(catalogue.get('noop').snapshot, { args: null, dueAt: Date.now() }, Date.now());
-    await env.services.store.put(task);
+    await env.services.store.create(task);
 
     Object.assign(process.env, {
       JOBFLEET_TABLE: env.config.tableName,

@@ -19,8 +19,7 @@ describe('runner: timeout, cancel, lost lease', () => {
     await env?.cleanup();
   });
 
-  const requestCancel = (id: string, token: string) =>
-    env.services.store.transition(id, { set: { cancelRequested: true } }, { equals: { status: 'running', token } }, 'running');
+  const requestCancel = async (id: string, token: string) => env.services.store.requestCancel({ ...(await env.services.store.mustGet(id)), status: 'running', token });
 
   const running = (id: string) => waitForTask(env, id, (t) => t.status === 'running' && pidOf(t) !== undefined);
 

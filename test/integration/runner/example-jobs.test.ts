@@ -38,7 +38,7 @@ describe('runner: example jobs', () => {
     expect((await waitForTask(env, small.id, settled)).result).toEqual({ limit: 100_000, primes: 9592, largest: 99_991 });
     const big = await enqueue(env, 'crunch', { limit: 2_000_000_000 }, {}, catalogue);
     const running = await waitForTask(env, big.id, (t) => t.status === 'running' && t.progress !== undefined);
-    await env.services.store.transition(big.id, { set: { cancelRequested: true } }, { equals: { status: 'running', token: running.token } }, 'running');
+    await env.services.store.requestCancel(running);
     const cancelled = await waitForTask(env, big.id, settled);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.error?.message).toContain('the task was cancelled');

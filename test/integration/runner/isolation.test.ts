@@ -63,7 +63,7 @@ describe('runner: sandbox isolation', () => {
       siblingPaths: [join(runner.workDir, name, 'task.log'), join(runner.workDir, 'sandboxes', name), join(runner.workDir, 'sandboxes', name, 'tmp')],
     });
     const done = await waitForTask(env, escape.id, settled, 60_000);
-    await env.services.store.transition(sibling.id, { set: { cancelRequested: true } }, { equals: { status: 'running' } }, 'running');
+    await env.services.store.requestCancel(await env.services.store.mustGet(sibling.id));
     expect(done.status).toBe('completed');
     const results = done.result as Record<string, string>;
     const needRoot = new Set(["runner's environ", "others' environ", "runner's work directory", 'signal the runner', ...Object.keys(results).filter((k) => k.startsWith('sibling '))]);

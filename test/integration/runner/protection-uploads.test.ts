@@ -31,13 +31,13 @@ describe('runner: protection, upload failures', () => {
     runner = await startRunner(env, { RUNNER_PROTECTION_RELEASE_DELAY_MS: '300' }, { protection: port });
     const a = await enqueue(env, 'slow', { ms: 400 });
     await waitForTask(env, a.id, (t) => t.status === 'running');
-    await waitUntil(() => calls.length === 1, 3000, 'protection on');
+    await waitUntil(() => calls.length === 1, 30_000, 'protection on');
     expect(runner.app.protection.isProtected).toBe(true);
     await waitForTask(env, a.id, settled);
     // Back-to-back tasks inside the release delay keep it on without flapping.
     const b = await enqueue(env, 'ok', {});
     await waitForTask(env, b.id, settled);
-    await waitUntil(() => calls.length === 2, 5000, 'protection off');
+    await waitUntil(() => calls.length === 2, 30_000, 'protection off');
     expect(calls).toEqual([true, false]);
     expect(runner.app.protection.isProtected).toBe(false);
   });

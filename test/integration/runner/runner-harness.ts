@@ -29,7 +29,7 @@ export async function enqueue(env: TestEnvironment, job: string, args: unknown, 
 export async function enqueueSnapshot(env: TestEnvironment, snapshot: JobSnapshot, args: unknown, input: Partial<NewTaskInput> = {}): Promise<TaskRecord> {
   const now = Date.now();
   const task = newTask(snapshot, { args, dueAt: now, ...input }, now);
-  await env.services.store.put(task);
+  await env.services.store.create(task);
   return dispatch(env, task, now);
 }
 

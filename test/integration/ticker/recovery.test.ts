@@ -90,7 +90,7 @@ describe('the reaper: claimed tasks no runner started', () => {
     const [fresh] = await h.receive('small');
     expect(fresh!.token).not.toBe(lost!.token);
     // A runner holding the old message cannot start the task.
-    await expect(h.services.store.start(task.id, lost!.token, 'late-runner', T0 + 2300, 1500)).rejects.toThrow(/queued with that token/);
+    await expect(h.services.store.start(task.id, lost!.token, 'late-runner', T0 + 2300, 1500)).rejects.toThrow(/queued with token/);
     await expect(h.services.store.start(task.id, fresh!.token, 'runner', T0 + 2300, 1500)).resolves.toMatchObject({ status: 'running' });
   });
 

@@ -2,7 +2,7 @@ import { parseDispatchMessage } from '../../../runner/queue';
 
 describe('parseDispatchMessage', () => {
   it('accepts the ticker message', () => {
-    expect(parseDispatchMessage('{"v":1,"taskId":"01ABC","token":"t0k"}')).toEqual({ ok: true, message: { v: 1, taskId: '01ABC', token: 't0k' } });
+    expect(parseDispatchMessage('{"v":1,"taskId":"01ABC","token":"t0k"}')).toEqual({ ok: true, message: { taskId: '01ABC', token: 't0k' } });
   });
 
   it('explains what is wrong with anything else, without throwing', () => {
