@@ -5,7 +5,7 @@
 # CFN_LINT_PYTHON picks the Python (>= 3.9) to build the venv with (default: python3).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-CFN_LINT_VERSION=1.38.0
+CFN_LINT_VERSION=1.58.0
 VENV=".cache/cfn-lint/venv-${CFN_LINT_VERSION}"
 if [ ! -x "$VENV/bin/cfn-lint" ]; then
   echo "cfn-lint: installing cfn-lint==${CFN_LINT_VERSION} into $VENV" >&2
