@@ -14,6 +14,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // Records every AWS call; the global teardown checks each against the synthesized IAM roles.
+      setupFiles: ['<rootDir>/test/support/iam/record-setup.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

@@ -28,6 +28,19 @@ export interface DeclaredSchedule {
   readonly priority?: number;
 }
 
+/**
+ * A job's own IAM role (AWS Batch's jobRoleArn): the CDK app creates one per job that declares
+ * it, the runner assumes it for each task (a session named and tagged after the task) and hands
+ * the short-lived credentials to that task's sandbox alone. A job without a role gets no AWS
+ * credentials at all. More grants can be added in CDK (`JobfleetStack.jobRoles`).
+ */
+export interface JobRoleDefinition {
+  /** Statements of the role's policy, with literal ARNs. @default none (grant in CDK instead) */
+  readonly statements?: readonly { readonly actions: readonly string[]; readonly resources: readonly string[] }[];
+  /** Managed policies to attach, by ARN. @default none */
+  readonly managedPolicyArns?: readonly string[];
+}
+
 export interface JobDefinition {
   readonly name: string;
   /** Path of the job module, relative to the catalogue's `root`. */
@@ -49,6 +62,8 @@ export interface JobDefinition {
   /** Optional schema the SDK validates arguments with. */
   readonly args?: z.ZodType;
   readonly schedules?: readonly DeclaredSchedule[];
+  /** The job's own IAM role; without one its code gets no AWS credentials. @default none */
+  readonly role?: JobRoleDefinition;
 }
 
 export interface ResolvedJob {
@@ -118,6 +133,10 @@ export function defineCatalogue(options: { root: string; jobs: readonly JobDefin
       const owner = scheduleIds.get(id);
       if (owner !== undefined) problems.push(`${field}.id: "${id}" is declared twice (${owner === def.name ? 'in this job' : `also under job "${owner}"`}); schedule ids are unique across the catalogue: give one another id`);
       else scheduleIds.set(id, def.name);
+    });
+    (def.role?.statements ?? []).forEach((st, i) => {
+      if (st.actions.length === 0 || st.actions.some((a) => !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(a))) problems.push(`${at}.role.statements.${i}.actions: give service:Action names (e.g. s3:PutObject)`);
+      if (st.resources.length === 0 || st.resources.some((r) => r !== '*' && !r.startsWith('arn:'))) problems.push(`${at}.role.statements.${i}.resources: give ARNs`);
     });
     jobs.set(def.name, {
       definition: def,

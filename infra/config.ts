@@ -1,3 +1,5 @@
+import type { Catalogue, JobRoleDefinition } from '../core/catalogue';
+import type { JobRoleSpec } from './constructs/job-role';
 import * as path from 'node:path';
 import type { Node } from 'constructs';
 import { ConfigError } from '../core/errors';
@@ -55,8 +57,12 @@ export interface JobfleetSettings {
   readonly alarmDlqMessages: number;
   /** Alarm when this many runners stop unexpectedly within 5 minutes. @default 1 */
   readonly alarmRunnerFailures: number;
-  /** SNS topic ARN every alarm notifies (alarm and OK). @default - alarms notify nobody */
+  /** SNS topic ARN every alarm notifies (alarm and OK). @default - a topic of the stack's own */
   readonly alarmTopicArn?: string;
+  /** An email address subscribed to the stack's own alarm topic (confirm the subscription mail). @default none */
+  readonly alarmEmail?: string;
+  /** DynamoDB deletion protection on the task table. @default true, unless removalPolicy is 'destroy' */
+  readonly tableDeletionProtection?: boolean;
   /** ECS Container Insights on the runner cluster (adds CloudWatch custom metrics cost). @default false */
   readonly containerInsights: boolean;
   /** 'retain' keeps the table and the logs bucket when the stack is deleted. @default 'retain' */
@@ -114,6 +120,8 @@ const KINDS: { readonly [K in keyof JobfleetSettings]-?: Kind } = {
   alarmDlqMessages: 'int',
   alarmRunnerFailures: 'int',
   alarmTopicArn: 'string',
+  alarmEmail: 'string',
+  tableDeletionProtection: 'bool',
   containerInsights: 'bool',
   removalPolicy: 'string',
 };
@@ -195,6 +203,22 @@ export function catalogueFleet(modulePath: string = CATALOGUE_MODULE): FleetConf
   return (mod.default ?? mod).fleet;
 }
 
+/** The jobs of a catalogue module that declare a role of their own (none if there is no such module). */
+export function catalogueJobRoles(modulePath: string = CATALOGUE_MODULE): JobRoleSpec[] {
+  let resolved: string;
+  try {
+    resolved = require.resolve(modulePath);
+  } catch {
+    return [];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(resolved) as { default?: Catalogue } & Partial<Catalogue>;
+  const catalogue = (mod.default ?? mod) as Catalogue;
+  return [...(catalogue.jobs?.values() ?? [])]
+    .filter((j) => j.definition.role)
+    .map((j) => ({ job: j.snapshot.job, slotClass: j.snapshot.slotClass, role: j.definition.role as JobRoleDefinition }));
+}
+
 /**
  * Merges defaults, context and props, then checks every value and throws one ConfigError listing
  * all problems (the fleet is checked by the shared validateFleet). With `fromCatalogue` (the job
@@ -252,6 +276,8 @@ export function checkSettings(s: JobfleetSettings): string[] {
   const exp = s.logsExpireAfterDays;
   if (ia > 0 && ia < 30) problems.push(`${at('logsInfrequentAccessAfterDays')}: S3 moves objects to Standard-IA after 30 days at the earliest (got ${ia}); use 0 to never move them`);
   if (ia > 0 && exp > 0 && exp <= ia) problems.push(`${at('logsExpireAfterDays')}: ${exp} must be later than logsInfrequentAccessAfterDays (${ia}), or 0`);
+  if (s.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.alarmEmail)) problems.push(`${at('alarmEmail')}: "${s.alarmEmail}" is not an email address`);
+  if (s.alarmEmail !== undefined && s.alarmTopicArn !== undefined) problems.push(`${at('alarmEmail')}: subscribe the address to your own topic (${s.alarmTopicArn}); alarmEmail is for the stack's own topic`);
   if (s.alarmTopicArn !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(s.alarmTopicArn)) problems.push(`${at('alarmTopicArn')}: "${s.alarmTopicArn}" is not an SNS topic ARN`);
   return problems;
 }

@@ -5,8 +5,11 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { acknowledge } from './nag';
 import type { Construct } from 'constructs';
-import { catalogueFleet, resolveSettings, type JobfleetSettings } from './config';
+import { catalogueFleet, catalogueJobRoles, resolveSettings, type JobfleetSettings } from './config';
+import type { JobRoleSpec } from './constructs/job-role';
 import { JobfleetCore } from './constructs/jobfleet-core';
 import { Monitoring } from './constructs/monitoring';
 import { RunnerFleet } from './constructs/runner-fleet';
@@ -16,8 +19,8 @@ import { Ticker } from './constructs/ticker';
 export interface JobfleetStackProps extends StackProps {
   /** Overrides of the `jobfleet:*` context values (see infra/config.ts). @default context, then defaults (the fleet: jobs/catalogue.ts's) */
   readonly settings?: Partial<JobfleetSettings>;
-  /** What users' jobs may touch, added to every runner's task role. @default none */
-  readonly jobPolicyStatements?: readonly iam.PolicyStatement[];
+  /** Jobs with roles of their own. @default those of jobs/catalogue.ts that declare a `role` */
+  readonly jobRoles?: readonly JobRoleSpec[];
   /** @default a new VPC with public subnets only (no NAT gateway) */
   readonly vpc?: ec2.IVpc;
   /** @default runner/Dockerfile built from the repository */
@@ -39,6 +42,8 @@ export class JobfleetStack extends Stack {
   /** Status events from the table's stream; absent when statusEvents is 'none'. */
   public readonly statusEvents?: StatusEvents;
   public readonly monitoring: Monitoring;
+  /** Every alarm notifies it (alarm and OK): settings.alarmTopicArn's, or the stack's own. */
+  public readonly alarmTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: JobfleetStackProps = {}) {
     super(scope, id, props);
@@ -60,7 +65,7 @@ export class JobfleetStack extends Stack {
       vpc: props.vpc,
       image: props.runnerImage,
       stopTimeout: Duration.seconds(s.runnerStopTimeoutSeconds),
-      jobPolicyStatements: props.jobPolicyStatements,
+      jobRoles: props.jobRoles ?? catalogueJobRoles(),
       containerInsights: s.containerInsights,
       logRetention: s.logRetentionDays,
       scaleInAfterMinutes: s.scaleInAfterMinutes,
@@ -68,7 +73,8 @@ export class JobfleetStack extends Stack {
     if (s.statusEvents !== 'none') {
       this.statusEvents = new StatusEvents(this, 'StatusEvents', { core: this.core, mode: s.statusEvents, logRetention: s.logRetentionDays, entry: props.statusEventsEntry });
     }
-    const topicActions = s.alarmTopicArn ? [new cwActions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn))] : [];
+    this.alarmTopic = s.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn) : this.createAlarmTopic(s.alarmEmail);
+    const topicActions = [new cwActions.SnsAction(this.alarmTopic)];
     this.monitoring = new Monitoring(this, 'Monitoring', {
       core: this.core,
       ticker: this.ticker,
@@ -89,9 +95,21 @@ export class JobfleetStack extends Stack {
     if (s.removalPolicy === 'destroy') RemovalPolicies.of(this).destroy({ applyToResourceTypes: ['AWS::Logs::LogGroup'] });
   }
 
+  private createAlarmTopic(email: string | undefined): sns.Topic {
+    const topic = new sns.Topic(this, 'Alarms', { displayName: 'jobfleet alarms', enforceSSL: true });
+    acknowledge(topic, 'SNS2', 'Alarm notifications carry alarm names and states, no data; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key costs $1/month. Pass alarmTopicArn for an encrypted topic of your own.');
+    if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
+  }
+
   /** Let another service schedule tasks with the SDK (table writes); give it `runtimeEnvironment` too. */
   public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
     return this.core.grantEnqueue(grantee);
+  }
+
+  /** Job name -> its own role, for jobs that declare one: grant it what the job touches. */
+  public get jobRoles(): ReadonlyMap<string, iam.Role> {
+    return this.fleet.jobRoles;
   }
 
   /** The JOBFLEET_* variables an SDK client needs (deploy-time values). */

@@ -9,13 +9,14 @@ export interface ReportArgs {
 }
 
 /**
- * Writes a small JSON report to S3 (`reports/<title>/<date>/<taskId>.json` in JOBFLEET_BUCKET,
+ * Writes a small JSON report to S3 (`reports/<title>/<date>/<taskId>.json` in JOB_REPORTS_BUCKET,
  * on the endpoint AWS_ENDPOINT_URL when set, e.g. LocalStack). Idempotent per task: a retry
- * overwrites the same key.
+ * overwrites the same key. It runs with its own job role (the catalogue's `role`), which the CDK
+ * app lets write `reports/*` in the logs bucket and nothing else.
  */
 export default async function report(args: ReportArgs, ctx: JobContext): Promise<{ bucket: string; key: string; bytes: number }> {
-  const bucket = process.env.JOBFLEET_BUCKET;
-  if (!bucket) throw new Error('JOBFLEET_BUCKET is not set: the report job needs a bucket to write to');
+  const bucket = process.env.JOB_REPORTS_BUCKET;
+  if (!bucket) throw new Error('JOB_REPORTS_BUCKET is not set: the report job needs a bucket to write to (set it on the runner; JOB_* variables reach jobs)');
   const endpoint = process.env.AWS_ENDPOINT_URL;
   const s3 = new S3Client({ region: process.env.AWS_REGION ?? 'us-east-1', ...(endpoint ? { endpoint, forcePathStyle: true } : {}) });
   const title = (args.title ?? 'daily').replace(/[^A-Za-z0-9_-]/g, '-');

@@ -14,6 +14,10 @@ import { S3FileSink, type FileSink } from './log/upload';
 import { createProtectionPort, ScaleInProtection, type ProtectionPort } from './protection';
 import { SqsDispatchQueue, type DispatchQueue } from './queue';
 import { Runner } from './runner';
+import { STSClient } from '@aws-sdk/client-sts';
+import { StsJobCredentials } from './job-credentials';
+import { sandboxEnvironment } from './sandbox/environment';
+import { IdentityPool } from './sandbox/identity';
 import { defaultChildEntry, SandboxPool, tsxExecArgv } from './sandbox/sandbox';
 
 export interface RunnerAppOptions {
@@ -28,6 +32,8 @@ export interface RunnerAppOptions {
   /** Scale-in protection port; looked up from the ECS metadata endpoint otherwise. */
   readonly protection?: ProtectionPort;
   readonly onTaskEnd?: (summary: TaskSummary) => void;
+  /** The STS client that assumes job roles. @default built from the runtime config */
+  readonly sts?: STSClient;
   /** @default systemClock */
   readonly clock?: Clock;
 }
@@ -68,6 +74,11 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   }
   const services = options.services ?? createServices(runtime);
   const protectionPort = options.protection ?? (await createProtectionPort(config.ecsMetadataUri, runtime.region, logger));
+  const jobRoles = config.jobRoles ?? {};
+  const roles = Object.keys(jobRoles);
+  for (const job of roles) if (!jobs.get(job)) logger.warn({ job }, 'RUNNER_JOB_ROLES names a job this runner\'s catalogue does not have');
+  const sts = roles.length > 0 ? (options.sts ?? new STSClient({ region: runtime.region, maxAttempts: 3, ...(runtime.endpoint ? { endpoint: runtime.endpoint } : {}) })) : undefined;
+  if (!config.sandboxUids) logger.warn('sandboxes run under the runner\'s own uid (RUNNER_SANDBOX_UIDS=none, or the runner is not root): job code can signal the runner and read its environment through /proc');
   const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs, ...(options.clock ? { clock: options.clock } : {}) });
   const files = options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket });
   const logs = new LogBatcher(files, {
@@ -83,8 +94,19 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
       files,
       logs,
       jobs,
-      // Scripts see the environment the runner was configured from (bucket, endpoint, region...).
-      pool: new SandboxPool({ entry: childEntry, execArgv, env: options.env as NodeJS.ProcessEnv }, config.spares, config.maxSpares),
+      // Scripts see an allowlist of the runner's environment (no credentials, no runner settings),
+      // run under uids of their own, and get their job role's credentials only.
+      pool: new SandboxPool(
+        {
+          entry: childEntry,
+          execArgv,
+          env: sandboxEnvironment(options.env),
+          ...(config.sandboxUids ? { identities: new IdentityPool(config.sandboxUids) } : {}),
+          ...(sts ? { credentials: new StsJobCredentials(sts, jobRoles) } : {}),
+        },
+        config.spares,
+        config.maxSpares,
+      ),
       protection,
       logger,
       ...(options.onTaskEnd ? { onTaskEnd: options.onTaskEnd } : {}),

@@ -5,6 +5,7 @@ import type { FleetConfig } from '../core/config/fleet';
 import type { RuntimeConfig } from '../core/config/runtime';
 import { ConfigError } from '../core/errors';
 import { DEFAULT_LOG_CAP_BYTES } from './log/cap';
+import { parseIdentityRange, type IdentityRange } from './sandbox/identity';
 
 /**
  * The runner's own settings, read from the environment once at start and validated with zod.
@@ -58,6 +59,23 @@ export const RunnerEnvSchema = z.object({
   /** A file touched every 15 s while the runner's event loop is alive (the image's HEALTHCHECK reads it); "none" to skip. */
   RUNNER_HEARTBEAT_FILE: z.string().min(1).optional(),
   ECS_CONTAINER_METADATA_URI_V4: z.string().url().optional(),
+  /**
+   * Uids for sandboxes, one per live sandbox: "auto" (61000-61999 when the runner runs as root,
+   * else none), "none" (the runner's own uid), or a range "first-last". @default auto
+   */
+  RUNNER_SANDBOX_UIDS: z.string().default('auto'),
+  /** JSON object: job name -> the IAM role ARN its tasks run with (the CDK app sets it). @default {} */
+  RUNNER_JOB_ROLES: z
+    .string()
+    .default('{}')
+    .transform((value, ctx) => {
+      try {
+        return z.record(z.string(), z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/.+/, 'an IAM role ARN')).parse(JSON.parse(value));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `a JSON object of job name -> role ARN (${(err as Error).message.split('\n')[0]})` });
+        return z.NEVER;
+      }
+    }),
 });
 export type RunnerEnv = z.infer<typeof RunnerEnvSchema>;
 
@@ -106,6 +124,10 @@ export interface RunnerConfig {
   readonly ecsMetadataUri?: string;
   /** Liveness file, or undefined for none. */
   readonly livenessFile?: string;
+  /** Sandbox uids, or undefined: sandboxes run under the runner's uid. */
+  readonly sandboxUids?: IdentityRange;
+  /** Job name -> role ARN. */
+  readonly jobRoles?: Readonly<Record<string, string>>;
 }
 
 /** What the config needs to know about the catalogue. */
@@ -116,8 +138,14 @@ export interface CatalogueFacts {
 }
 
 /** Combines the runner's variables with the shared runtime config and the catalogue into the resolved config. */
-export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, catalogue: CatalogueFacts, pid = process.pid): RunnerConfig {
+export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, catalogue: CatalogueFacts, pid = process.pid, isRoot = process.getuid?.() === 0): RunnerConfig {
   const problems: string[] = [];
+  let sandboxUids: IdentityRange | undefined;
+  try {
+    sandboxUids = parseIdentityRange(env.RUNNER_SANDBOX_UIDS, isRoot);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   const queueClasses = Object.keys(runtime.queueUrls);
   let slotClass = env.RUNNER_CLASS;
   if (!slotClass) {
@@ -170,5 +198,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     protectionReleaseDelayMs: env.RUNNER_PROTECTION_RELEASE_DELAY_MS,
     ...(env.ECS_CONTAINER_METADATA_URI_V4 ? { ecsMetadataUri: env.ECS_CONTAINER_METADATA_URI_V4 } : {}),
     ...(env.RUNNER_HEARTBEAT_FILE !== 'none' ? { livenessFile: env.RUNNER_HEARTBEAT_FILE ?? join(tmpdir(), 'jobfleet-runner.heartbeat') } : {}),
+    ...(sandboxUids ? { sandboxUids } : {}),
+    jobRoles: env.RUNNER_JOB_ROLES,
   };
 }

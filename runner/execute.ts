@@ -210,9 +210,11 @@ export class TaskExecution {
           // (`started`). Booting and loading do not count, but are bounded too, so a module that
           // never loads cannot hold the task for ever.
           scriptTimer = clock.setTimer(task.maxExecutionMs + MODULE_LOAD_ALLOWANCE_MS, timeUp('before the job module even loaded'));
+          // Its own directory and environment (with its job role's credentials, if any).
+          const env = (await sandbox.prepare?.(workspace, task)) ?? {};
           handedAt = now();
           sandbox.setDeadline(fence.sandboxDeadlineMs());
-          report = await sandbox.run(this.request(workspace), {
+          report = await sandbox.run(this.request(workspace, env), {
             onStarted: () => {
               scriptTimer?.cancel();
               scriptTimer = clock.setTimer(task.maxExecutionMs, timeUp(''));
@@ -366,7 +368,7 @@ export class TaskExecution {
     return undefined;
   }
 
-  private request(workspace: TaskWorkspace): RunRequest {
+  private request(workspace: TaskWorkspace, env: Record<string, string>): RunRequest {
     const { task, deps } = this;
     return {
       type: 'run',
@@ -383,6 +385,7 @@ export class TaskExecution {
       },
       tmpDir: workspace.tmpDir,
       resultFile: workspace.resultFile,
+      env,
       inlineResultBytes: deps.config.inlineResultBytes,
       logLevel: deps.config.jobLogLevel,
       logCapBytes: deps.config.logCapBytes,

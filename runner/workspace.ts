@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { systemClock, type Clock } from '../core/clock';
 import { TaskLog, type TaskLogSummary } from './log/task-log';
+import { createTaskWorkspace, removeTaskWorkspace } from './sandbox/workspace';
 
 /** A task's own log, as the execution uses it (the real one is log/task-log.ts). */
 export interface TaskLogWriter {
@@ -42,13 +43,15 @@ export class FsWorkspaces implements Workspaces {
   ) {}
 
   async open(name: string): Promise<TaskWorkspace> {
-    const dir = join(this.root, name);
-    await mkdir(join(dir, 'tmp'), { recursive: true });
+    // Private: the log in the runner's own directory (0700), the script's tmpDir in its sandbox's
+    // (0700, chowned to the sandbox's uid when it is handed over): sandbox/workspace.ts.
+    const dirs = await createTaskWorkspace(this.root, name);
+    await mkdir(dirs.tmpDir, { recursive: true, mode: 0o700 });
     return {
-      tmpDir: join(dir, 'tmp'),
-      resultFile: join(dir, 'result.json'),
-      log: new TaskLog(join(dir, 'task.log'), this.logCapBytes, () => this.clock.now()),
-      remove: () => rm(dir, { recursive: true, force: true }),
+      tmpDir: dirs.tmpDir,
+      resultFile: dirs.resultFile,
+      log: new TaskLog(join(dirs.runnerDir, 'task.log'), this.logCapBytes, () => this.clock.now()),
+      remove: () => removeTaskWorkspace(dirs),
     };
   }
 

@@ -30,7 +30,12 @@ export class JobfleetCore extends Construct {
     const s = props.settings;
     const removalPolicy = props.removalPolicy ?? (s.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
     // Status events are made from the table's stream (functions/status-events); without them, no stream.
-    this.tasks = new TasksTable(this, 'Tasks', { removalPolicy, stream: s.statusEvents !== 'none' });
+    this.tasks = new TasksTable(this, 'Tasks', {
+      removalPolicy,
+      stream: s.statusEvents !== 'none',
+      // On by default: a disposable ('destroy') stack could not be deleted with it.
+      deletionProtection: s.tableDeletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
+    });
     this.queues = new SlotQueues(this, 'Queues', { classes: s.fleet.classes, maxReceiveCount: s.maxReceiveCount });
     this.logs = new LogsBucket(this, 'Logs', {
       infrequentAccessAfterDays: s.logsInfrequentAccessAfterDays,

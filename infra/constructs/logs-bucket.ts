@@ -6,6 +6,8 @@ import { acknowledge, acknowledgeWildcard } from '../nag';
 
 /** Task logs live under this prefix: `logs/batches/<ulid>.log` (small logs, a byte range each) and `logs/<job>/<taskId>/<attempt>.log` (large ones). */
 export const LOGS_PREFIX = 'logs/';
+/** Results too large for the task item: `results/<job>/<taskId>/<attempt>.json` (runner/log/upload.ts). */
+export const RESULTS_PREFIX = 'results/';
 
 export interface LogsBucketProps {
   /** Move task logs to Standard-IA after this many days (S3 minimum 30); 0 = never. @default 30 */
@@ -30,6 +32,10 @@ export class LogsBucket extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // Versioned, so an overwritten or deleted log or result is still there (docs/deploy.md,
+      // "Data protection"). Each task writes its keys once, so versioning costs nothing per task;
+      // old versions exist only after an overwrite or delete, and expire after 30 days.
+      versioned: true,
       lifecycleRules: [
         {
           id: 'task-logs',
@@ -39,6 +45,7 @@ export class LogsBucket extends Construct {
           ...(ia > 0 ? { transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(ia) }] } : {}),
           ...(expire > 0 ? { expiration: Duration.days(expire) } : {}),
         },
+        { id: 'old-versions', noncurrentVersionExpiration: Duration.days(30), expiredObjectDeleteMarker: true },
       ],
     });
     acknowledge(
@@ -48,11 +55,13 @@ export class LogsBucket extends Construct {
     );
   }
 
-  /** Runners: upload task logs (single PUT or multipart) under logs/ only. */
+  /** Runners: upload task logs and large results (single PUT or multipart) under logs/ and results/ only. */
   public grantLogWrites(grantee: iam.IGrantable): iam.Grant {
-    const objects = this.bucket.arnForObjects(`${LOGS_PREFIX}*`);
-    acknowledgeWildcard(grantee, objects, 'Task log keys are logs/<job>/<taskId>/<attempt>.log, unknown until run time; the wildcard is limited to the logs/ prefix.');
-    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [objects] });
+    const logs = this.bucket.arnForObjects(`${LOGS_PREFIX}*`);
+    const results = this.bucket.arnForObjects(`${RESULTS_PREFIX}*`);
+    acknowledgeWildcard(grantee, logs, 'Task log keys are logs/<job>/<taskId>/<attempt>.log, unknown until run time; the wildcard is limited to the logs/ prefix.');
+    acknowledgeWildcard(grantee, results, 'Large results are results/<job>/<taskId>/<attempt>.json, unknown until run time; limited to the results/ prefix.');
+    return iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resourceArns: [logs, results] });
   }
 
   /** Operators and the CLI (`logs`): read task logs. */

@@ -12,12 +12,16 @@ import type { SlotClass } from '../../core/config/fleet';
 import { REPO_ROOT } from '../config';
 import { acknowledge, acknowledgeWildcard } from '../nag';
 import type { JobfleetCore } from './jobfleet-core';
+import { JobRole, type JobRoleSpec } from './job-role';
 
 /** Where the image keeps the compiled job modules (runner/Dockerfile builds them there). */
 export const JOBS_ROOT_IN_IMAGE = '/app/dist/jobs';
 import { METRIC, METRIC_NAMESPACE, SLOT_CLASS_DIMENSION } from '../../core/protocol/metrics';
 
 export { METRIC_NAMESPACE };
+/** Healthy while the runner's liveness file (RUNNER_HEARTBEAT_FILE) is fresh; the image's HEALTHCHECK runs the same. */
+export const RUNNER_HEALTH_CHECK =
+  "const f=process.env.RUNNER_HEARTBEAT_FILE||'/tmp/jobfleet-runner.heartbeat';const fs=require('fs');if(fs.existsSync(f)&&Date.now()-fs.statSync(f).mtimeMs>90000)process.exit(1)";
 
 export interface RunnerFleetProps {
   readonly core: JobfleetCore;
@@ -32,8 +36,11 @@ export interface RunnerFleetProps {
   readonly image?: ecs.ContainerImage;
   /** SIGTERM -> SIGKILL; the runner finishes or hands back its tasks in this time. @default 120 seconds (Fargate maximum) */
   readonly stopTimeout?: Duration;
-  /** Extra permissions for what jobs touch (jobs run inside the runner, with its task role). @default none */
-  readonly jobPolicyStatements?: readonly iam.PolicyStatement[];
+  /**
+   * Jobs with a role of their own (the catalogue's `role`): one IAM role each, assumable by their
+   * class's runners only. Job code never gets the runner's credentials. @default none
+   */
+  readonly jobRoles?: readonly JobRoleSpec[];
   /** @default false */
   readonly containerInsights?: boolean;
   /** @default logs.RetentionDays.ONE_MONTH */
@@ -51,6 +58,7 @@ export interface RunnerService {
   readonly scalableTarget: appscaling.ScalableTarget;
   /** CEIL(SlotDemand / slotsPerRunner): the runners this class needs now. */
   readonly desiredRunners: cloudwatch.IMetric;
+  readonly container: ecs.ContainerDefinition;
 }
 
 /**
@@ -67,6 +75,9 @@ export class RunnerFleet extends Construct {
   public readonly services: ReadonlyMap<string, RunnerService>;
   /** Runner tasks that stopped on their own (crash, OOM, failed start), from ECS task state events. */
   public readonly failures: cloudwatch.Metric;
+  /** Job name -> its own role (grant it what the job touches). */
+  public readonly jobRoles: ReadonlyMap<string, iam.Role>;
+  private readonly jobRoleMap = new Map<string, iam.Role>();
 
   constructor(scope: Construct, id: string, props: RunnerFleetProps) {
     super(scope, id);
@@ -79,7 +90,7 @@ export class RunnerFleet extends Construct {
     // Runners only call out (AWS APIs); nothing calls in.
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', { vpc: this.vpc, description: 'jobfleet runners: egress only', allowAllOutbound: true });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    this.executionRole = new iam.Role(this, 'ExecutionRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    this.executionRole = new iam.Role(this, 'ExecutionRole', { assumedBy: this.ecsTasksPrincipal() });
     // Built for the task definitions' architecture whatever the deploying machine is (e.g. an ARM laptop).
     const image = props.image ?? ecs.ContainerImage.fromAsset(REPO_ROOT, { file: 'runner/Dockerfile', platform: Platform.LINUX_AMD64 });
     acknowledge(this.executionRole, 'IAM5[Resource::*]', 'ecr:GetAuthorizationToken (added by CDK for the image pull) cannot be scoped to a resource.');
@@ -92,7 +103,25 @@ export class RunnerFleet extends Construct {
       services.set(slotClass.name, this.createService(slotClass, image, props, ownVpc));
     }
     this.services = services;
+    this.jobRoles = this.jobRoleMap;
     this.failures = this.watchFailures();
+  }
+
+  /** A `JOB_*` variable on every runner: the jobs' own configuration, the only variables jobs see besides PATH, locale and region. */
+  public addJobEnvironment(name: string, value: string): void {
+    if (!/^JOB_[A-Z0-9_]+$/.test(name)) throw new Error(`job environment variables are named JOB_<NAME> (got ${name}): only those reach job code`);
+    for (const s of this.services.values()) s.container.addEnvironment(name, value);
+  }
+
+  /**
+   * ECS tasks, and only on behalf of this account's ECS resources in this region (the
+   * confused-deputy conditions AWS documents for task and task execution roles).
+   */
+  private ecsTasksPrincipal(): iam.IPrincipal {
+    return new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({
+      ArnLike: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'ecs', resource: '*' }) },
+      StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+    });
   }
 
   private createVpc(): ec2.Vpc {
@@ -116,7 +145,7 @@ export class RunnerFleet extends Construct {
     const { core } = props;
     const name = slotClass.name;
     const taskRole = new iam.Role(this, `${name}-TaskRole`, {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      assumedBy: this.ecsTasksPrincipal(),
       description: `jobfleet runner (${name}): its own queue, the task table, logs/ in the bucket`,
     });
     core.queues.grantConsume(taskRole, name);
@@ -126,7 +155,12 @@ export class RunnerFleet extends Construct {
     const clusterTasks = Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` });
     taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'], resources: [clusterTasks] }));
     acknowledgeWildcard(taskRole, clusterTasks, 'A runner protects its own task, whose id is unknown until run time; limited to tasks of this cluster.');
-    for (const statement of props.jobPolicyStatements ?? []) taskRole.addToPrincipalPolicy(statement);
+    const jobRoles: Record<string, string> = {};
+    for (const spec of (props.jobRoles ?? []).filter((j) => j.slotClass === name)) {
+      const jobRole = new JobRole(this, `${spec.job}-JobRole`, { ...spec, runnerRole: taskRole });
+      this.jobRoleMap.set(spec.job, jobRole.role);
+      jobRoles[spec.job] = jobRole.role.roleArn;
+    }
 
     const stopTimeout = props.stopTimeout ?? Duration.seconds(120);
     const taskDefinition = new ecs.FargateTaskDefinition(this, `${name}-Task`, {
@@ -136,11 +170,20 @@ export class RunnerFleet extends Construct {
       executionRole: this.executionRole,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    taskDefinition.addContainer('runner', {
+    const container = taskDefinition.addContainer('runner', {
       image,
       essential: true,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: name }),
       stopTimeout,
+      // ECS ignores the image's HEALTHCHECK: the same check, in the task definition. Unhealthy
+      // (the event loop stopped touching the liveness file for 90 s) -> ECS replaces the task.
+      healthCheck: {
+        command: ['CMD', 'node', '-e', RUNNER_HEALTH_CHECK],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        startPeriod: Duration.seconds(60),
+        retries: 3,
+      },
       // An init process as PID 1 forwards SIGTERM and reaps the job sandboxes' orphans.
       linuxParameters: new ecs.LinuxParameters(this, `${name}-Linux`, { initProcessEnabled: true }),
       environment: {
@@ -151,6 +194,7 @@ export class RunnerFleet extends Construct {
         JOBFLEET_JOBS_ROOT: JOBS_ROOT_IN_IMAGE,
         // The runner's own shutdown budget after SIGTERM: 10 s less than ECS waits before SIGKILL.
         RUNNER_STOP_TIMEOUT_MS: String(Math.max(0, stopTimeout.toMilliseconds() - 10_000)),
+        ...(Object.keys(jobRoles).length > 0 ? { RUNNER_JOB_ROLES: Stack.of(this).toJsonString(jobRoles) } : {}),
       },
     });
 
@@ -172,7 +216,7 @@ export class RunnerFleet extends Construct {
     });
 
     const { scalableTarget, desiredRunners } = this.scaleOnDemand(slotClass, service, props.scaleInAfterMinutes ?? 5);
-    return { slotClass, service, taskDefinition, taskRole, scalableTarget, desiredRunners };
+    return { slotClass, service, taskDefinition, taskRole, scalableTarget, desiredRunners, container };
   }
 
   /**

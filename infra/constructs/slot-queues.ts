@@ -67,7 +67,7 @@ export class SlotQueues extends Construct {
   public grantDispatch(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      actions: ['sqs:SendMessage'],
       resourceArns: [...this.queues.values()].map((q) => q.queueArn),
     });
   }
@@ -76,7 +76,7 @@ export class SlotQueues extends Construct {
   public grantConsume(grantee: iam.IGrantable, slotClass: string): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
       resourceArns: [this.queue(slotClass).queueArn],
     });
   }

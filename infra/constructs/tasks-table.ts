@@ -3,7 +3,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { STREAM_VIEW_TYPE, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../core/store/table-definition';
-import { acknowledgeWildcard } from '../nag';
 
 /** What the ticker and the runners do to tasks: read, claim, start, heartbeat, finish (+ follow-ups). */
 export const TABLE_WORKER_ACTIONS = [
@@ -17,9 +16,18 @@ export const TABLE_WORKER_ACTIONS = [
 
 /**
  * What a service that only schedules (and reads back or cancels) tasks needs: keyed reads and
- * conditional writes (transactions are authorised per item action), no index queries.
+ * conditional writes (transactions are authorised per item action), the schedules' partition
+ * query, no index queries.
  */
-export const TABLE_ENQUEUE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
+export const TABLE_ENQUEUE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'] as const;
+
+/**
+ * The partitions scheduling touches (core/model/keys.ts): tasks, idempotency items, schedules.
+ * Not the per-job concurrency counters (the ticker's and the runners'). IAM can scope DynamoDB
+ * by partition key (dynamodb:LeadingKeys), not by an item's other attributes or its status, so an
+ * enqueue-only service can still rewrite any task: it is trusted with tasks, not with the fleet.
+ */
+export const ENQUEUE_LEADING_KEYS = ['tasks#*', 'idem#*', 'schedule'] as const;
 
 export interface TasksTableProps {
   /** @default RemovalPolicy.RETAIN: deleting the stack keeps the tasks */
@@ -30,6 +38,8 @@ export interface TasksTableProps {
   readonly encryption?: dynamodb.TableEncryption;
   /** The table's stream (NEW_AND_OLD_IMAGES), which status events are made from. @default false */
   readonly stream?: boolean;
+  /** DynamoDB deletion protection: no DeleteTable (by hand, or by a stack update that replaces the table) until it is turned off. @default true */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -50,6 +60,7 @@ export class TasksTable extends Construct {
       encryption: props.encryption ?? dynamodb.TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? true,
       ...(props.stream ? { stream: dynamodb.StreamViewType[STREAM_VIEW_TYPE] } : {}),
     });
     for (const index of TABLE_INDEXES) {
@@ -66,13 +77,18 @@ export class TasksTable extends Construct {
 
   /** Ticker and runner access: read and update items, query the indexes. */
   public grantWorker(grantee: iam.IGrantable): iam.Grant {
-    const indexes = `${this.table.tableArn}/index/*`;
-    acknowledgeWildcard(grantee, indexes, 'Queries the indexes of this one table (due, active, effects, listing, waiting); the wildcard spans index names only.');
-    return iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_WORKER_ACTIONS], resourceArns: [this.table.tableArn, indexes] });
+    // Each index by name: no wildcard, so an index added later is granted deliberately.
+    const indexes = TABLE_INDEXES.map((i) => `${this.table.tableArn}/index/${i.name}`);
+    return iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_WORKER_ACTIONS], resourceArns: [this.table.tableArn, ...indexes] });
   }
 
-  /** Another service that schedules tasks (the SDK's schedule/cancel/get): the table only, no indexes. */
+  /**
+   * Another service that schedules tasks (the SDK's schedule/cancel/get, schedules): the table
+   * only, no indexes, and only the partitions of ENQUEUE_LEADING_KEYS.
+   */
   public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_ENQUEUE_ACTIONS], resourceArns: [this.table.tableArn] });
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_ENQUEUE_ACTIONS], resourceArns: [this.table.tableArn] });
+    grant.principalStatements.forEach((s) => s.addCondition('ForAllValues:StringLike', { 'dynamodb:LeadingKeys': [...ENQUEUE_LEADING_KEYS] }));
+    return grant;
   }
 }

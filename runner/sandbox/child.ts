@@ -277,6 +277,9 @@ function resultPayload(req: RunRequest, value: unknown): { result?: ResultPayloa
 
 async function run(req: RunRequest): Promise<void> {
   stage = 'load';
+  // This task's own values (HOME, TMPDIR, its job role's credentials): a spare was forked before
+  // its task was known, so they arrive with the task, before the job module is loaded.
+  Object.assign(process.env, req.env ?? {});
   const ctx = contextOf(req);
   let handler: Handler;
   let mod: unknown;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { TaskIdentity } from '../job-credentials';
 import type { AbortReason, ChildMessage, RunRequest } from './protocol';
 
 /**
@@ -49,6 +50,12 @@ export interface TaskSandbox {
    * cannot kill it, so it must know its lease deadline. A duration, not a date: no clock skew.
    */
   setDeadline(remainingMs: number): void;
+  /**
+   * Readies the sandbox for its task before `run`: its private directory (owned by its uid) and
+   * the task's environment (HOME, TMPDIR, the job role's credentials). Throws when the job role
+   * cannot be assumed: the task then fails, it never runs without them. @default nothing to prepare
+   */
+  prepare?(workspace: { readonly tmpDir: string; readonly resultFile: string }, task: TaskIdentity): Promise<Record<string, string>>;
 }
 
 /** Hands out sandboxes, one per task. */

@@ -26,6 +26,8 @@ export interface RunRequest {
   readonly logLevel: string;
   /** The child stops sending log lines past this many bytes (the runner enforces the cap anyway). */
   readonly logCapBytes: number;
+  /** Added to the sandbox's environment before the module loads: HOME, TMPDIR, the job role's credentials. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export type AbortReason = 'cancel' | 'timeout' | 'shutdown';

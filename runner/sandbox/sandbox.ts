@@ -3,16 +3,25 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
+import type { JobCredentialSource, TaskIdentity } from '../job-credentials';
+import { sandboxEnvironment, taskEnvironment } from './environment';
+import type { IdentityPool, SandboxIdentity } from './identity';
 import type { RunHandlers, SandboxReport, SandboxSource, TaskSandbox } from './port';
 import type { AbortReason, ChildMessage, RunRequest } from './protocol';
 import { sparesFor } from './spares';
+import { prepareSandboxDir } from './workspace';
 
 /** How the runner forks sandboxes: which entry, with which Node flags. */
 export interface SandboxSpec {
   readonly entry: string;
   readonly execArgv: readonly string[];
-  readonly env?: NodeJS.ProcessEnv;
+  /** The sandbox's starting environment. @default the allowlist of the runner's (sandboxEnvironment) */
+  readonly env?: Record<string, string>;
   readonly cwd?: string;
+  /** Unprivileged uids, one per live sandbox (needs root). @default none: sandboxes run under the runner's uid */
+  readonly identities?: IdentityPool;
+  /** Job roles' short-lived credentials, per task. @default none: job code gets no AWS credentials */
+  readonly credentials?: JobCredentialSource;
   /**
    * `setpriv` (util-linux) to start sandboxes with a parent-death signal: the kernel SIGKILLs a
    * sandbox the moment its runner dies, even one stuck in synchronous code. Without it, the
@@ -73,8 +82,12 @@ export class Sandbox implements TaskSandbox {
   private deadlinePassed?: Extract<ChildMessage, { type: 'deadline-passed' }>;
   private used = false;
   private readonly readyWaiters: ((ms: number) => void)[] = [];
+  /** The sandbox's own uid and gid, when the runner switches uids. */
+  readonly identity?: SandboxIdentity;
 
-  constructor(spec: SandboxSpec) {
+  constructor(private readonly spec: SandboxSpec) {
+    const identities = spec.identities;
+    if (identities) this.identity = identities.acquire();
     if (setprivOnPath === null) setprivOnPath = findSetpriv();
     const setpriv = spec.setpriv === undefined ? setprivOnPath : (spec.setpriv ?? undefined);
     // This is child_process.fork() spelled out (fork = spawn of Node with an IPC channel), so that
@@ -86,11 +99,13 @@ export class Sandbox implements TaskSandbox {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Its own process group (and session), so kill() reaches everything the script starts.
       detached: true,
-      env: spec.env ?? process.env,
-      cwd: spec.cwd,
+      env: spec.env ?? sandboxEnvironment(process.env),
+      // Not the runner's directory, which its own uid may not be allowed into.
+      cwd: spec.cwd ?? (this.identity ? '/' : undefined),
       serialization: 'json',
+      ...(this.identity ? { uid: this.identity.uid, gid: this.identity.gid } : {}),
     });
-    this.ended = new Promise((resolve) => {
+    this.ended = new Promise<SandboxReport>((resolve) => {
       let spawnError: Error | undefined;
       this.process.on('error', (err) => {
         spawnError = err;
@@ -99,6 +114,10 @@ export class Sandbox implements TaskSandbox {
       });
       // 'close' (not 'exit'): all output and IPC messages have been read by then.
       this.process.on('close', (code, signal) => resolve(this.finish(code, signal, spawnError)));
+    }).then((report) => {
+      // Kills anything left under the uid (escaped the group), then lets another sandbox have it.
+      if (this.identity && identities) identities.release(this.identity);
+      return report;
     });
     this.process.on('exit', () => {
       // Anything the script left behind in its group goes too; that also closes their copies of the pipes.
@@ -149,6 +168,13 @@ export class Sandbox implements TaskSandbox {
     if (this.process.connected) this.process.send(request, (err) => err && this.kill());
     else this.kill();
     return this.ended;
+  }
+
+  /** Its private directory (owned by its uid) and the task's environment, with its job role's credentials if any. */
+  async prepare(workspace: { readonly tmpDir: string; readonly resultFile: string }, task: TaskIdentity): Promise<Record<string, string>> {
+    await prepareSandboxDir(workspace, this.identity);
+    const credentials = await this.spec.credentials?.forTask(task);
+    return taskEnvironment(workspace.tmpDir, credentials);
   }
 
   /** Fires the script's AbortSignal; the script may still end on its own. */

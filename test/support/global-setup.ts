@@ -92,6 +92,9 @@ function log(message: string): void {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Every AWS call the workers make is recorded here (test/support/iam/record-setup.ts) and
+  // checked against the deployed roles by the global teardown.
+  process.env.JOBFLEET_IAM_CALLS_DIR = mkdtempSync(path.join(os.tmpdir(), 'jobfleet-iam-calls-'));
   process.env.AWS_REGION ||= process.env.AWS_DEFAULT_REGION || 'us-east-1';
   // The SDK's Node 20 end-of-support notice, otherwise printed once per test file.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';

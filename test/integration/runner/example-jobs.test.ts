@@ -11,7 +11,12 @@ describe('runner: example jobs', () => {
 
   beforeAll(async () => {
     env = await createTestEnvironment('runner-examples');
-    runner = await startRunner(env, { RUNNER_SPARES: '2' }, { catalogue });
+    // report has a job role (its only credentials) and its bucket as a JOB_* variable, as the CDK app sets them.
+    runner = await startRunner(
+      env,
+      { RUNNER_SPARES: '2', JOB_REPORTS_BUCKET: env.config.bucket, RUNNER_JOB_ROLES: JSON.stringify({ report: 'arn:aws:iam::000000000000:role/jobfleet-report' }) },
+      { catalogue },
+    );
   });
 
   afterAll(async () => {

@@ -46,7 +46,7 @@ describe('JobfleetStack', () => {
     scheduler.grantEnqueue(role);
     const [statement, ...rest] = statementsOf(Template.fromStack(other), 'OrdersService');
     expect(rest).toEqual([]);
-    expect(statement!.Action).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']);
+    expect(statement!.Action).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']);
     expect(JSON.stringify(statement!.Resource)).toContain('Fn::ImportValue');
     expect(Object.keys(scheduler.runtimeEnvironment)).toEqual(expect.arrayContaining(['JOBFLEET_TABLE', 'JOBFLEET_QUEUES', 'JOBFLEET_BUCKET', 'JOBFLEET_EVENT_BUS']));
   });

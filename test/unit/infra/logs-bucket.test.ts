@@ -23,6 +23,7 @@ describe('LogsBucket', () => {
               Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 45 }],
               ExpirationInDays: 400,
             },
+            { Id: 'old-versions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true },
           ],
         },
       }),
@@ -40,13 +41,13 @@ describe('LogsBucket', () => {
     expect(rule.ExpirationInDays).toBeUndefined();
   });
 
-  test('log writers may put objects under logs/ only', () => {
+  test('log writers may put objects under logs/ and results/ only (large results go to results/)', () => {
     const stack = testStack();
     const logs = new LogsBucket(stack, 'Logs');
     logs.grantLogWrites(new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') }));
     const [statement, ...rest] = statementsOf(Template.fromStack(stack), 'Writer');
     expect(rest).toEqual([]);
     expect(statement!.Action).toEqual(['s3:PutObject', 's3:AbortMultipartUpload']);
-    expect(statement!.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LogsBucket/), 'Arn'] }, '/logs/*']] });
+    expect(statement!.Resource).toEqual(['/logs/*', '/results/*'].map((p) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LogsBucket/), 'Arn'] }, p]] })));
   });
 });

@@ -35,7 +35,7 @@ describe('Monitoring', () => {
     expect(alarm('TickerErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
     expect(alarm('TickerStalled')).toMatchObject({ MetricName: 'Invocations', ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' });
     expect(alarm('RunnerFailures')).toMatchObject({ Namespace: 'Jobfleet', MetricName: 'RunnerFailures', Threshold: 1 });
-    expect(monitoring.alarms).toHaveLength(core.queues.queues.size * 2 + 3);
+    expect(monitoring.alarms).toHaveLength(core.queues.queues.size * 2 + 4);
   });
 
   test('every alarm notifies the given actions on ALARM and OK', () => {

@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_FLEET } from '../../../core/config/fleet';
 import { RunnerFleet } from '../../../infra/constructs/runner-fleet';
 import { actionsOf, coreFixture, statementsOf, TEST_IMAGE } from './support';
@@ -13,7 +12,7 @@ describe('RunnerFleet', () => {
     classes,
     image: TEST_IMAGE,
     stopTimeout: Duration.seconds(120),
-    jobPolicyStatements: [new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::reports/*'] })],
+    jobRoles: [{ job: 'report', slotClass: 'small', role: { statements: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::reports/*'] }] } }],
   });
   const template = Template.fromStack(stack);
   const logicalId = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
@@ -79,18 +78,34 @@ describe('RunnerFleet', () => {
       const statements = statementsOf(template, `Runners${c.name}TaskRole`);
       const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
       expect(sqs).toHaveLength(1);
-      expect(actionsOf(sqs[0]!).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      expect(actionsOf(sqs[0]!).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:ReceiveMessage']);
       expect(sqs[0]!.Resource).toEqual({ 'Fn::GetAtt': [logicalId(core.queues.queue(c.name)), 'Arn'] });
     }
   });
 
-  test('runners can PutObject under logs/ only, and nothing else in S3 except what jobs were granted', () => {
+  test('runners can PutObject under logs/ and results/ only, and nothing else in S3 (jobs get their own roles)', () => {
     const statements = statementsOf(template, `Runners${classes[0]!.name}TaskRole`);
     const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
     const puts = s3.filter((s) => actionsOf(s).includes('s3:PutObject'));
     expect(puts).toHaveLength(1);
-    expect(JSON.stringify(puts[0]!.Resource)).toMatch(/"\/logs\/\*"\]\]\}$/);
-    expect(s3.filter((s) => !puts.includes(s))).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }]);
+    expect(JSON.stringify(puts[0]!.Resource)).toMatch(/"\/logs\/\*"\]\]\},.*"\/results\/\*"\]\]\}\]$/);
+    expect(s3.filter((s) => !puts.includes(s))).toEqual([]);
+  });
+
+  test('a job with a role gets one, assumable by its class\'s runner role only, tagged with its own job name', () => {
+    const role = fleet.jobRoles.get('report')!;
+    const props = template.findResources('AWS::IAM::Role')[logicalId(role)]!.Properties;
+    const small = logicalId(fleet.services.get('small')!.taskRole);
+    expect(props.MaxSessionDuration).toBe(3600);
+    expect(props.AssumeRolePolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Principal: { AWS: { 'Fn::GetAtt': [small, 'Arn'] } }, Condition: { StringEquals: { 'aws:RequestTag/job': 'report' } } },
+    ]);
+    expect(statementsOf(template, logicalId(role))).toEqual([{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/*' }]);
+    const assume = statementsOf(template, `Runners${'small'}TaskRole`).find((s) => actionsOf(s).includes('sts:AssumeRole'))!;
+    expect(assume.Resource).toEqual({ 'Fn::GetAtt': [logicalId(role), 'Arn'] });
+    const env = template.findResources('AWS::ECS::TaskDefinition')[logicalId(fleet.services.get('small')!.taskDefinition)]!.Properties.ContainerDefinitions[0].Environment;
+    expect(env.find((e: { Name: string }) => e.Name === 'RUNNER_JOB_ROLES')).toBeDefined();
+    expect(statementsOf(template, 'RunnerslargeTaskRole').some((s) => actionsOf(s).includes('sts:AssumeRole'))).toBe(false);
   });
 
   test('runners may set scale-in protection on tasks of their own cluster only', () => {

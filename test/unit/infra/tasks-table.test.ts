@@ -40,10 +40,11 @@ describe('TasksTable', () => {
     expect(table.Properties.GlobalSecondaryIndexes).toEqual(expected);
   });
 
-  test('grantEnqueue: keyed reads and writes on the table, nothing on its indexes', () => {
+  test('grantEnqueue: keyed reads and writes on the table, only in the task, idempotency and schedule partitions, nothing on its indexes', () => {
     const statements = statementsOf(template, 'Client');
     expect(statements).toHaveLength(1);
-    expect(actionsOf(statements[0]!).sort()).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(actionsOf(statements[0]!).sort()).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect((statements[0] as { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['tasks#*', 'idem#*', 'schedule'] } });
     expect(JSON.stringify(statements[0]!.Resource)).not.toContain('/index/');
   });
 });

@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { ConfigError } from '../../core/errors';
+
+/**
+ * Unprivileged user ids for sandboxes: each live sandbox runs under a uid (and gid) of its own,
+ * never the runner's. So a script cannot signal the runner or a sibling, cannot read the runner's
+ * /proc/<pid>/environ, and cannot open a sibling's private directory or the runner's task logs
+ * (both 0700). Switching uid needs root (CAP_SETUID/CAP_SETGID): the runner image runs the
+ * runner as root for this and nothing else, and no script ever runs as root.
+ *
+ * A uid is handed out again only after every process left under it is killed (a script's
+ * helper that escaped its process group with setsid included).
+ */
+export interface SandboxIdentity {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface IdentityRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** "61000-61999" -> the range; "none" -> undefined; "auto" -> the default range when running as root. */
+export function parseIdentityRange(value: string, isRoot: boolean, field = 'RUNNER_SANDBOX_UIDS'): IdentityRange | undefined {
+  if (value === 'none') return undefined;
+  if (value === 'auto') return isRoot ? { first: 61000, last: 61999 } : undefined;
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`${field}: give "auto", "none" or a range such as 61000-61999 (got ${JSON.stringify(value)})`);
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  if (first < 1000 || last < first || last > 2 ** 31 - 2) throw new ConfigError(`${field}: the range must be ascending, start at 1000 or above (system accounts below) and stay below 2^31 (got ${value})`);
+  if (!isRoot) throw new ConfigError(`${field}: sandboxes can run under their own uids only when the runner runs as root (it runs as uid ${process.getuid?.()}); set it to "none" to run them under the runner's uid`);
+  return { first, last };
+}
+
+/** Processes running under `uid`, from /proc (Linux). */
+export function processesOf(uid: number, proc = '/proc'): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(proc);
+  } catch {
+    return pids;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`${proc}/${name}/status`, 'utf8');
+      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
+      if (line && [line[1], line[2], line[3]].some((u) => Number(u) === uid)) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+export class IdentityPool {
+  private readonly inUse = new Set<number>();
+  private next: number;
+
+  constructor(private readonly range: IdentityRange) {
+    this.next = range.first;
+  }
+
+  /** A uid no live sandbox has; round-robin, so a released uid rests before it is reused. */
+  acquire(): SandboxIdentity {
+    const size = this.range.last - this.range.first + 1;
+    for (let i = 0; i < size; i++) {
+      const uid = this.next;
+      this.next = uid === this.range.last ? this.range.first : uid + 1;
+      if (this.inUse.has(uid)) continue;
+      this.inUse.add(uid);
+      return { uid, gid: uid };
+    }
+    throw new Error(`all ${size} sandbox uids (${this.range.first}-${this.range.last}) are in use; widen RUNNER_SANDBOX_UIDS`);
+  }
+
+  /** Kills whatever still runs under the uid, then frees it. */
+  release(identity: SandboxIdentity): void {
+    for (const pid of processesOf(identity.uid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    this.inUse.delete(identity.uid);
+  }
+
+  get size(): number {
+    return this.inUse.size;
+  }
+}
