@@ -3,7 +3,7 @@ import { defineCatalogue, type Catalogue } from '../../core/catalogue';
 import type { FleetConfig } from '../../core/config/fleet';
 import { loadRuntimeConfig } from '../../core/config/runtime';
 import { useRandomSource } from '../../core/model/entropy';
-import { resetIdSequence, taskKey } from '../../core/model/keys';
+import { occurrenceId, resetIdSequence, taskKey } from '../../core/model/keys';
 import type { ScheduleRecord, TaskRecord } from '../../core/model/task';
 import { JobfleetClient } from '../../core/sdk/client';
 import type { Services } from '../../core/services';
@@ -81,6 +81,8 @@ export const SIM_CATALOGUE: Catalogue = defineCatalogue({
     { name: 'keyed', module: 'keyed', maxExecutionTime: 2000, maxAttempts: 2, maxConcurrencyPerKey: 1, backoff },
     { name: 'heavy', module: 'heavy', slots: 6, maxExecutionTime: 3000, maxAttempts: 2, backoff },
     { name: 'tick', module: 'tick', maxExecutionTime: 2000, maxAttempts: 2, backoff },
+    // Runs longer than a lease, so freezes and partitions land while scripts run.
+    { name: 'long', module: 'long', maxExecutionTime: 15_000, maxAttempts: 3, backoff },
   ],
 });
 
@@ -403,13 +405,19 @@ class Workload {
       }
       return;
     }
+    if (r < 0.09 && this.schedules > 0) {
+      // A user cancels one occurrence: the schedule goes on.
+      const s = await client.schedules.get(`sched-${rng.int(1, this.schedules)}`);
+      if (s.active) await client.cancel(occurrenceId(s.id, s.nextDueAt, s.job));
+      return;
+    }
     if (r < 0.1 && this.ids.length > 0) {
       const task = await client.get(rng.pick(this.ids));
       if (task.held && task.status === 'pending') await client.release(task.id);
       return;
     }
-    const job = rng.next() < 0.75 ? 'work' : rng.pick(['singleton', 'keyed', 'heavy'] as const);
-    const args = this.behaviour();
+    const job = rng.next() < 0.65 ? 'work' : rng.pick(['singleton', 'keyed', 'heavy', 'long', 'long'] as const);
+    const args = job === 'long' ? { b: rng.pick(['ok', 'ok', 'ok', 'hang', 'throw'] as const), ms: rng.int(2000, 12_000) } : this.behaviour();
     const options: Record<string, unknown> = {};
     if (rng.chance(0.25)) options.delay = rng.int(1, 4000);
     if (rng.chance(0.1)) options.expiresAt = now() + rng.int(500, 10_000) + Number(options.delay ?? 0);
