@@ -1,5 +1,5 @@
 /**
- * `npm run bench [ticker|runner|cost|pipeline]`: the performance figures of the ticker and the
+ * `npm run bench [ticker|runner|cost|pipeline|simulation]`: the performance figures of the ticker and the
  * runner, the cost of a task end to end (compute included), and the whole pipeline at volume
  * against its floor, measured against the local AWS (started here if nothing answers, and stopped
  * again afterwards). Every section also writes its figures to bench/results.json.
@@ -27,6 +27,10 @@ async function main(): Promise<void> {
     if (!only || only === 'pipeline') {
       const { benchPipeline } = await import('./pipeline');
       await benchPipeline();
+    }
+    if (!only || only === 'simulation') {
+      const { benchSimulation } = await import('./simulation');
+      await benchSimulation();
     }
     console.log('\nfigures written to bench/results.json');
   } finally {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
  */
 export const RESULTS_FILE = join(__dirname, 'results.json');
 
-export type Section = 'ticker' | 'runner' | 'cost' | 'pipeline';
+export type Section = 'ticker' | 'runner' | 'cost' | 'pipeline' | 'simulation';
 
 export function currentCommit(): string {
   try {
