@@ -65,7 +65,8 @@ export async function findTasks(client: JobfleetClient, filter: TaskFilter, page
     return { tasks: task && matches(task, { ...filter, id: undefined }) ? [task] : [] };
   }
   // A cursor is the last id of the previous page; the range's end starts the first page (ids sort by their time).
-  const cursor = page.cursor ?? (filter.to !== undefined ? encodeTime(Math.max(0, filter.to), 10) : undefined);
+  // The first id of that millisecond (a ULID with no randomness), so the SDK takes it as any other task id.
+  const cursor = page.cursor ?? (filter.to !== undefined ? `${encodeTime(Math.max(0, filter.to), 10)}${'0'.repeat(16)}.${filter.job ?? 'any'}` : undefined);
   const limit = page.limit ?? 50;
   const found = filter.job || !page.jobs ? await client.list({ ...(filter.job ? { job: filter.job } : {}), ...(filter.status ? { status: filter.status } : {}), limit, ...(cursor ? { cursor } : {}) }) : await listAcrossJobs(client, page.jobs, filter, limit, cursor);
   const inRange = found.tasks.filter((t) => matches(t, filter));

@@ -60,17 +60,26 @@ export class IdentityPool {
   private readonly inUse = new Set<number>();
   private next: number;
 
-  constructor(private readonly range: IdentityRange) {
-    this.next = range.first;
+  constructor(
+    private readonly range: IdentityRange,
+    /** Where this runner starts in the range: runners sharing a host (local mode) start apart. */
+    offset = process.pid,
+    private readonly running: (uid: number) => number[] = processesOf,
+  ) {
+    this.next = range.first + (offset % (range.last - range.first + 1));
   }
 
-  /** A uid no live sandbox has; round-robin, so a released uid rests before it is reused. */
+  /**
+   * A uid no live sandbox has, and no process at all runs under (another runner on this host may
+   * hold it: releasing a uid kills everything under it); round-robin, so a released uid rests
+   * before it is reused.
+   */
   acquire(): SandboxIdentity {
     const size = this.range.last - this.range.first + 1;
     for (let i = 0; i < size; i++) {
       const uid = this.next;
       this.next = uid === this.range.last ? this.range.first : uid + 1;
-      if (this.inUse.has(uid)) continue;
+      if (this.inUse.has(uid) || this.running(uid).length > 0) continue;
       this.inUse.add(uid);
       return { uid, gid: uid };
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -47,7 +47,10 @@ describe('runner: frozen (SIGSTOP) past its lease', () => {
   });
 
   it('the script ends itself before the reaper retries the task elsewhere; nothing overlaps', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'jobfleet-probe-')), 'probe.ndjson');
+    // Sandboxes run under uids of their own (where the runner is root): the probe's folder must let them write.
+    const probeDir = mkdtempSync(join(tmpdir(), 'jobfleet-probe-'));
+    chmodSync(probeDir, 0o777);
+    const file = join(probeDir, 'probe.ndjson');
     procA = spawnRunner(env, { RUNNER_ID: 'runner-a' });
     const queued = await enqueue(env, 'lease-probe', { file, ms: 120_000, retryMs: 500 });
     const running = await waitForTask(env, queued.id, (t) => t.status === 'running' && pidOf(t) !== undefined, 60_000);

@@ -56,7 +56,7 @@ describe('sandbox uids', () => {
   });
 
   it('gives each live sandbox a uid of its own, round-robin, and refuses when all are taken', () => {
-    const pool = new IdentityPool({ first: 70000, last: 70001 });
+    const pool = new IdentityPool({ first: 70000, last: 70001 }, 0, () => []);
     const a = pool.acquire();
     const b = pool.acquire();
     expect([a.uid, b.uid]).toEqual([70000, 70001]);
@@ -64,6 +64,12 @@ describe('sandbox uids', () => {
     expect(() => pool.acquire()).toThrow(/widen RUNNER_SANDBOX_UIDS/);
     pool.release(a);
     expect(pool.acquire().uid).toBe(70000);
+  });
+
+  it('skips a uid that another runner on the same host is using, so it never kills that runner\'s sandbox', () => {
+    const busy = new Set([70000]);
+    const pool = new IdentityPool({ first: 70000, last: 70002 }, 0, (uid) => (busy.has(uid) ? [4242] : []));
+    expect(pool.acquire().uid).toBe(70001);
   });
 });
 
