@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -51,6 +51,9 @@ describe('runner: frozen (SIGSTOP) past its lease', () => {
     const probeDir = mkdtempSync(join(tmpdir(), 'jobfleet-probe-'));
     chmodSync(probeDir, 0o777);
     const file = join(probeDir, 'probe.ndjson');
+    // Both attempts append to it, each under its own uid.
+    writeFileSync(file, '');
+    chmodSync(file, 0o666);
     procA = spawnRunner(env, { RUNNER_ID: 'runner-a' });
     const queued = await enqueue(env, 'lease-probe', { file, ms: 120_000, retryMs: 500 });
     const running = await waitForTask(env, queued.id, (t) => t.status === 'running' && pidOf(t) !== undefined, 60_000);
