@@ -107,6 +107,11 @@ export class JobfleetStack extends Stack {
     return this.core.grantEnqueue(grantee);
   }
 
+  /** Let another service or an operator read task logs (SDK `readLog`/`waitForLog`, `jobfleet logs`): `s3:GetObject` on `logs/*`. */
+  public grantLogReads(grantee: iam.IGrantable): iam.Grant {
+    return this.core.grantLogReads(grantee);
+  }
+
   /** Job name -> its own role, for jobs that declare one: grant it what the job touches. */
   public get jobRoles(): ReadonlyMap<string, iam.Role> {
     return this.fleet.jobRoles;

@@ -60,4 +60,9 @@ export class JobfleetCore extends Construct {
   public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
     return this.tasks.grantEnqueue(grantee);
   }
+
+  /** Let a service or operator read task logs (the SDK's readLog/waitForLog, `jobfleet logs`). */
+  public grantLogReads(grantee: iam.IGrantable): iam.Grant {
+    return this.logs.grantLogReads(grantee);
+  }
 }

@@ -29,6 +29,13 @@ export const TABLE_ENQUEUE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dyn
  */
 export const ENQUEUE_LEADING_KEYS = ['tasks#*', 'idem#*', 'schedule'] as const;
 
+/**
+ * Ending a task the SDK cancels gives back its concurrency slots (a queued task holds them), in
+ * the same step as the ticker and runner would: one UpdateItem that removes the task's id from
+ * its scopes' holder sets. Only that action on those partitions; counters are not created here.
+ */
+export const ENQUEUE_SLOT_RELEASE = { actions: ['dynamodb:UpdateItem'], leadingKeys: ['conc#*'] } as const;
+
 export interface TasksTableProps {
   /** @default RemovalPolicy.RETAIN: deleting the stack keeps the tasks */
   readonly removalPolicy?: RemovalPolicy;
@@ -89,6 +96,8 @@ export class TasksTable extends Construct {
   public grantEnqueue(grantee: iam.IGrantable): iam.Grant {
     const grant = iam.Grant.addToPrincipal({ grantee, actions: [...TABLE_ENQUEUE_ACTIONS], resourceArns: [this.table.tableArn] });
     grant.principalStatements.forEach((s) => s.addCondition('ForAllValues:StringLike', { 'dynamodb:LeadingKeys': [...ENQUEUE_LEADING_KEYS] }));
-    return grant;
+    const release = iam.Grant.addToPrincipal({ grantee, actions: [...ENQUEUE_SLOT_RELEASE.actions], resourceArns: [this.table.tableArn] });
+    release.principalStatements.forEach((s) => s.addCondition('ForAllValues:StringLike', { 'dynamodb:LeadingKeys': [...ENQUEUE_SLOT_RELEASE.leadingKeys] }));
+    return grant.combine(release);
   }
 }

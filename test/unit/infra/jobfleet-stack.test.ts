@@ -44,8 +44,12 @@ describe('JobfleetStack', () => {
     const other = new Stack(app, 'Orders', { env });
     const role = new iam.Role(other, 'OrdersService', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     scheduler.grantEnqueue(role);
-    const [statement, ...rest] = statementsOf(Template.fromStack(other), 'OrdersService');
+    scheduler.grantLogReads(role);
+    const [statement, release, logs, ...rest] = statementsOf(Template.fromStack(other), 'OrdersService');
     expect(rest).toEqual([]);
+    expect(release!.Action).toEqual('dynamodb:UpdateItem');
+    expect(logs!.Action).toEqual('s3:GetObject');
+    expect(JSON.stringify(logs!.Resource)).toContain('/logs/*');
     expect(statement!.Action).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']);
     expect(JSON.stringify(statement!.Resource)).toContain('Fn::ImportValue');
     expect(Object.keys(scheduler.runtimeEnvironment)).toEqual(expect.arrayContaining(['JOBFLEET_TABLE', 'JOBFLEET_QUEUES', 'JOBFLEET_BUCKET', 'JOBFLEET_EVENT_BUS']));

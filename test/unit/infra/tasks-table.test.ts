@@ -42,9 +42,16 @@ describe('TasksTable', () => {
 
   test('grantEnqueue: keyed reads and writes on the table, only in the task, idempotency and schedule partitions, nothing on its indexes', () => {
     const statements = statementsOf(template, 'Client');
-    expect(statements).toHaveLength(1);
+    expect(statements).toHaveLength(2);
     expect(actionsOf(statements[0]!).sort()).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect((statements[0] as { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['tasks#*', 'idem#*', 'schedule'] } });
     expect(JSON.stringify(statements[0]!.Resource)).not.toContain('/index/');
+  });
+
+  test('grantEnqueue: only UpdateItem on the concurrency counters, which a cancel of a queued task gives back', () => {
+    const release = statementsOf(template, 'Client')[1]!;
+    expect(actionsOf(release)).toEqual(['dynamodb:UpdateItem']);
+    expect((release as { Condition?: unknown }).Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['conc#*'] } });
+    expect(JSON.stringify(release.Resource)).not.toContain('/index/');
   });
 });
