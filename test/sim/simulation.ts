@@ -302,7 +302,13 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
     if (p.state === 'down') restart(p);
   }
   violations.push(...checkSchedulesNeverStop(table, stoppedByUser, world.now, true));
-  const settleUntil = world.now + 180_000;
+  // Settling ends when every task has ended with its follow-up done, or when no task has changed
+  // state for SETTLE_STALL_MS (a stall: what is still open then is reported as never ended). A
+  // saturated fleet with a backlog keeps changing state and is given the time it needs, up to
+  // SETTLE_MAX_MS.
+  const settleCap = world.now + SETTLE_MAX_MS;
+  let stalledAt = world.now + SETTLE_STALL_MS;
+  let lastOpen = '';
   const tidy = async () => {
     for (const s of (await janitor.schedules.list().catch(() => [] as ScheduleRecord[])).filter((x) => x.active)) await janitor.schedules.stop(s.id).catch(() => undefined);
     for (const item of table.allItems()) {
@@ -313,19 +319,28 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
   let quiet = false;
   // Looked at once a simulated second: reading every item after every event would cost more than the run.
   const watchQuiet = () => {
-    quiet = [...table.allItems()].every((item) => item.type !== 'task' || (isEnded(item) && item.effectsDone));
+    const open = [...table.allItems()].filter((item) => item.type === 'task' && !(isEnded(item) && item.effectsDone));
+    quiet = open.length === 0;
+    const state = open.map((item) => `${String(item.id)}:${String(item.status)}:${String(item.attempt)}:${String(item.effectsDone)}`).join(',');
+    if (state !== lastOpen) {
+      lastOpen = state;
+      stalledAt = Math.min(settleCap, world.now + SETTLE_STALL_MS);
+    }
     if (!quiet) world.at(world.now + 1000, watchQuiet);
   };
   world.at(world.now + 1000, watchQuiet);
   const tidyLoop = () => {
-    if (world.now > settleUntil) return;
+    if (world.now > stalledAt) return;
     void tidy().then(() => {
       tidied = true;
     });
     world.at(world.now + 5000, tidyLoop);
   };
   world.at(world.now + 100, tidyLoop);
-  await world.runUntil(() => tidied && quiet, settleUntil);
+  for (let ran = -1; !(tidied && quiet) && world.now < stalledAt && ran !== world.eventsRun; ) {
+    ran = world.eventsRun; // nothing left to run ends it too
+    await world.runUntil(() => (tidied && quiet) || world.now >= stalledAt, stalledAt);
+  }
 
   violations.push(...checkInvariants({ table, executions, summaries, runners: runners.map((r) => r.proc), maxSkewMs: SIM.maxSkewMs, timeoutGraceMs: SIM.timeoutGraceMs, rescheduled: workload.rescheduled }));
   let lifecycles = 0;
@@ -340,6 +355,11 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
     trace: () => world.traceLines().map((l) => formatLine(l, SIM.start)).join('\n'),
   };
 }
+
+/** No task changing state for this long, after the faults stop, is a stall. */
+const SETTLE_STALL_MS = 180_000;
+/** However busy, settling ends within a simulated hour. */
+const SETTLE_MAX_MS = 3_600_000;
 
 const isEnded = (item: Record<string, unknown>) => item.status === 'completed' || item.status === 'failed' || item.status === 'cancelled';
 
