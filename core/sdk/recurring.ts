@@ -89,7 +89,7 @@ export class RecurringSchedules {
   /** Stops creating occurrences and cancels the upcoming one if it has not started. `resume` picks up from now. */
   async pause(id: string): Promise<ScheduleRecord> {
     const schedule = await this.get(id);
-    if (await this.services.schedules.update(id, { set: { active: false } }, { equals: { active: true } })) await this.cancelUpcoming(schedule);
+    if (await this.services.schedules.pause(id)) await this.cancelUpcoming(schedule);
     return this.get(id);
   }
 
@@ -105,7 +105,7 @@ export class RecurringSchedules {
   /** Ends the schedule for good: no further occurrences, and the upcoming one is cancelled if it has not started. */
   async stop(id: string): Promise<ScheduleRecord> {
     const schedule = await this.get(id);
-    await this.services.schedules.update(id, { set: { active: false, stopped: true } }, { exists: ['pk'] });
+    await this.services.schedules.stop(id);
     await this.cancelUpcoming(schedule);
     return this.get(id);
   }
@@ -142,7 +142,7 @@ export class RecurringSchedules {
               ...(d.maxCatchUp !== undefined ? { maxCatchUp: d.maxCatchUp } : {}),
               ...(d.priority !== undefined ? { priority: d.priority } : {}),
             });
-            await this.services.schedules.update(d.id, { set: { declared: true } }, {});
+            await this.services.schedules.redefine(d.id, {});
             report.created.push(d.id);
             continue;
           }
@@ -154,7 +154,7 @@ export class RecurringSchedules {
             [wanted.spec, wanted.args, wanted.missedRuns, wanted.maxCatchUp, wanted.priority, wanted.snapshot],
           );
           if (!same || !current.declared) {
-            await this.services.schedules.update(d.id, { set: { ...wanted, declared: true } }, { exists: ['pk'] });
+            await this.services.schedules.redefine(d.id, wanted);
             report.updated.push(d.id);
           }
         } catch (err) {

@@ -75,8 +75,22 @@ export class ScheduleStore {
     }
   }
 
-  /** A conditional write on the schedule item alone (pause, resume, stop, sync). False when the condition failed. */
-  async update(id: string, change: Change, guard: Guard): Promise<boolean> {
+  /** pause: active -> paused (resume can bring it back). False when it was not active. */
+  pause(id: string): Promise<boolean> {
+    return this.update(id, { set: { active: false } }, { equals: { active: true } });
+  }
+
+  /** stop: any -> stopped for good (resume refuses it). False when there is no such schedule. */
+  stop(id: string): Promise<boolean> {
+    return this.update(id, { set: { active: false, stopped: true } }, { exists: ['pk'] });
+  }
+
+  /** A declared schedule (catalogue sync) takes the catalogue's definition, and is marked declared. False when there is no such schedule. */
+  redefine(id: string, definition: Partial<ScheduleRecord>): Promise<boolean> {
+    return this.update(id, { set: { ...definition, declared: true } }, { exists: ['pk'] });
+  }
+
+  private async update(id: string, change: Change, guard: Guard): Promise<boolean> {
     try {
       await this.table.update(scheduleKey(id), change, guard, false);
       return true;

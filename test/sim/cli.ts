@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { runSimulations } from './runs';
 
 /**
- * npm run sim -- --seed S --lifecycles N [--world W] [--trace] [--no-faults]
+ * npm run sim -- --seed S --lifecycles N [--world W] [--trace] [--no-faults] [--workers K]
  * Runs N lifecycles as worlds of up to 500 each, seeded from S; a failing world prints its seed,
  * its violations and the end of its trace, and `--world W --trace` replays it with the whole trace.
+ * Worlds run in K child processes (default: one per core); a world's result does not depend on K.
  */
 function arg(name: string): string | undefined {
   const at = process.argv.indexOf(`--${name}`);
@@ -14,8 +16,9 @@ async function main(): Promise<void> {
   const seed = Number(arg('seed') ?? Math.floor(Math.random() * 2 ** 31));
   const lifecycles = Number(arg('lifecycles') ?? 10_000);
   const world = arg('world') === undefined ? undefined : Number(arg('world'));
-  if (!Number.isInteger(seed) || !Number.isInteger(lifecycles) || lifecycles < 1) {
-    process.stderr.write('usage: npm run sim -- --seed <integer> --lifecycles <positive integer> [--world W] [--trace] [--no-faults]\n');
+  const workers = Number(arg('workers') ?? availableParallelism());
+  if (!Number.isInteger(seed) || !Number.isInteger(lifecycles) || lifecycles < 1 || !Number.isInteger(workers) || workers < 1) {
+    process.stderr.write('usage: npm run sim -- --seed <integer> --lifecycles <positive integer> [--world W] [--trace] [--no-faults] [--workers <positive integer>]\n');
     process.exit(2);
   }
   const report = await runSimulations({
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
     lifecycles,
     ...(world !== undefined ? { only: world } : {}),
     faults: !process.argv.includes('--no-faults'),
+    workers,
     echo: process.argv.includes('--trace'),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
