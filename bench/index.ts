@@ -2,13 +2,14 @@
  * `npm run bench [ticker|runner|cost|pipeline|simulation]`: the performance figures of the ticker and the
  * runner, the cost of a task end to end (compute included), and the whole pipeline at volume
  * against its floor, measured against the local AWS (started here if nothing answers, and stopped
- * again afterwards). Every section also writes its figures to bench/results.json.
+ * again afterwards; the simulation alone needs none). Every section also writes its figures to
+ * bench/results.json.
  */
 import { ensureLocalAws } from '../scripts/ensure-local-aws';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
-  const local = await ensureLocalAws();
+  const local = only === 'simulation' ? { release: async () => undefined } : await ensureLocalAws();
   try {
     if (!only || only === 'ticker') {
       const { benchTicker } = await import('./ticker');
