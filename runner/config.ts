@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { FleetConfig } from '../core/config/fleet';
 import type { RuntimeConfig } from '../core/config/runtime';
+import { envDuration } from '../core/config/env-duration';
 import { ConfigError } from '../core/errors';
 import { DEFAULT_LOG_CAP_BYTES } from './log/cap';
 import { parseIdentityRange, type IdentityRange } from './sandbox/identity';
@@ -23,20 +24,20 @@ export const RunnerEnvSchema = z.object({
   /** @default `${hostname}-${pid}` */
   RUNNER_ID: z.string().min(1).max(128).optional(),
   RUNNER_WAIT_TIME_SECONDS: int(0, 20).default(20),
-  RUNNER_POLL_ERROR_DELAY_MS: int(1).default(1000),
+  RUNNER_POLL_ERROR_DELAY_MS: envDuration(1).default(1000),
   /** A busy runner waits up to this long for more free slots before a receive (one SQS request brings up to 10 messages). */
-  RUNNER_RECEIVE_LINGER_MS: int(0, 5000).default(100),
-  RUNNER_STOP_TIMEOUT_MS: int(0).default(110_000),
-  RUNNER_CANCEL_GRACE_MS: int(0).default(10_000),
-  RUNNER_TIMEOUT_GRACE_MS: int(0).default(1000),
+  RUNNER_RECEIVE_LINGER_MS: envDuration(0, 5000).default(100),
+  RUNNER_STOP_TIMEOUT_MS: envDuration(0).default(110_000),
+  RUNNER_CANCEL_GRACE_MS: envDuration(0).default(10_000),
+  RUNNER_TIMEOUT_GRACE_MS: envDuration(0).default(1000),
   /** @default JOBFLEET_LEASE_MS / 3 */
-  RUNNER_HEARTBEAT_MS: int(10).optional(),
+  RUNNER_HEARTBEAT_MS: envDuration(10).optional(),
   /** How long before its lease ends a script is stopped when no heartbeat proved the lease. @default JOBFLEET_LEASE_MS / 10 */
-  RUNNER_FENCE_MARGIN_MS: int(1).optional(),
-  RUNNER_PROGRESS_INTERVAL_MS: int(0).default(1000),
+  RUNNER_FENCE_MARGIN_MS: envDuration(1).optional(),
+  RUNNER_PROGRESS_INTERVAL_MS: envDuration(0).default(1000),
   RUNNER_LOG_CAP_BYTES: int(1024).default(DEFAULT_LOG_CAP_BYTES),
   /** A batch of task logs is sent at most this long after its first log joined it. */
-  RUNNER_LOG_BATCH_DELAY_MS: int(0, 30_000).default(2000),
+  RUNNER_LOG_BATCH_DELAY_MS: envDuration(0, 30_000).default(2000),
   /** A batch of task logs is sent once it holds this many bytes. */
   RUNNER_LOG_BATCH_BYTES: int(1024, 5 * 1024 * 1024).default(5 * 1024 * 1024),
   /** Task logs of this size or more get an S3 object of their own (multipart above 5 MiB). */
@@ -51,7 +52,7 @@ export const RunnerEnvSchema = z.object({
   RUNNER_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   RUNNER_JOB_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /** Idle this long before scale-in protection is released (avoids flapping between tasks). */
-  RUNNER_PROTECTION_RELEASE_DELAY_MS: int(0).default(5000),
+  RUNNER_PROTECTION_RELEASE_DELAY_MS: envDuration(0).default(5000),
   /** Path of the catalogue module. @default `catalogue` in JOBFLEET_JOBS_ROOT, else the repo's jobs/catalogue */
   JOBFLEET_CATALOGUE: z.string().min(1).optional(),
   /** Directory of the job modules (and, unless JOBFLEET_CATALOGUE says otherwise, of the catalogue). @default the catalogue's own `root` */

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { envDuration } from './env-duration';
 
 /**
  * Runtime configuration shared by the SDK, the ticker and the runner, read from the environment
  * once and validated into a resolved type. The endpoint alone decides AWS or LocalStack.
  */
-const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const ms = (fallback: number) => envDuration(1).default(fallback);
 
 export const RuntimeConfigSchema = z.object({
   JOBFLEET_TABLE: z.string().min(3).default('jobfleet-tasks'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envDuration } from '../../core/config/env-duration';
 import { DEFAULT_FLEET, validateFleet, type FleetConfig } from '../../core/config/fleet';
 import { loadRuntimeConfig, type RuntimeConfig } from '../../core/config/runtime';
 import { ConfigError } from '../../core/errors';
@@ -50,15 +51,15 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const TickerEnvSchema = z.object({
-  JOBFLEET_TICK_INTERVAL_MS: int(10, 60_000).default(DEFAULT_TICKER_OPTIONS.tickIntervalMs),
+  JOBFLEET_TICK_INTERVAL_MS: envDuration(10, 60_000).default(DEFAULT_TICKER_OPTIONS.tickIntervalMs),
   /** @default JOBFLEET_TICK_INTERVAL_MS */
-  JOBFLEET_LOOKAHEAD_MS: int(0, 60_000).optional(),
-  JOBFLEET_MIN_TICK_GAP_MS: int(0, 60_000).default(DEFAULT_TICKER_OPTIONS.minTickGapMs),
+  JOBFLEET_LOOKAHEAD_MS: envDuration(0, 60_000).optional(),
+  JOBFLEET_MIN_TICK_GAP_MS: envDuration(0, 60_000).default(DEFAULT_TICKER_OPTIONS.minTickGapMs),
   JOBFLEET_HEADROOM_MARGIN: z.coerce.number().min(0).max(10).default(DEFAULT_TICKER_OPTIONS.headroomMargin),
   JOBFLEET_CLAIM_CONCURRENCY: int(1, 256).default(DEFAULT_TICKER_OPTIONS.claimConcurrency),
   JOBFLEET_MAX_DUE_PER_PARTITION: int(1, 1_000_000).default(DEFAULT_TICKER_OPTIONS.maxDuePerPartition),
   JOBFLEET_MAX_REAP_PER_TICK: int(1, 1_000_000).default(DEFAULT_TICKER_OPTIONS.maxReapPerTick),
-  JOBFLEET_TICK_RESERVE_MS: int(0, 900_000).default(2000),
+  JOBFLEET_TICK_RESERVE_MS: envDuration(0, 900_000).default(2000),
   /** JSON of core's FleetConfig ({"classes":[...]}). @default DEFAULT_FLEET */
   JOBFLEET_FLEET: z.string().optional(),
   JOBFLEET_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
