@@ -65,7 +65,9 @@ describe('the local process', () => {
     const now = Date.now();
     const task = newTask(SMALL_JOB, { args: null, dueAt: now }, now);
     await h.putMany([task]);
-    const child = spawn(path.join(REPO, 'node_modules', '.bin', 'tsx'), ['functions/ticker/local.ts'], {
+    // node itself with tsx's loader, as the CLI's local fleet runs it: tsx's CLI wrapper relays a signal
+    // by waiting for its child to acknowledge it, and on a loaded machine gives up and SIGKILLs it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'functions/ticker/local.ts'], {
       cwd: REPO,
       env: { ...process.env, ...tickerEnv(h) },
       stdio: ['ignore', 'pipe', 'pipe'],
