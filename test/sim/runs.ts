@@ -96,7 +96,9 @@ function runInChild(script: string, plans: readonly WorldPlan[], faults: boolean
   return new Promise((resolve, reject) => {
     const jobs = plans.map((p) => ({ ...p, faults }));
     const loader = script.endsWith('.ts') ? process.execArgv : [];
-    const child = spawn(process.execPath, [...loader, script, JSON.stringify(jobs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The worlds go in on stdin: a million lifecycles are 2,000 worlds, too long for one argument.
+    const child = spawn(process.execPath, [...loader, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdin.end(JSON.stringify(jobs));
     let seen = 0;
     createInterface({ input: child.stdout }).on('line', (line) => {
       seen++;

@@ -1,7 +1,7 @@
 import { simulate } from './simulation';
 
 /**
- * A child process of a parallel run (runs.ts): simulates the worlds it is handed, one JSON line
+ * A child process of a parallel run (runs.ts): simulates the worlds it is handed on stdin, one JSON line
  * per world on stdout. Worlds share nothing, so which process runs one cannot change its result.
  */
 interface WorldJob {
@@ -12,7 +12,9 @@ interface WorldJob {
 }
 
 async function main(): Promise<void> {
-  const jobs = JSON.parse(process.argv[2] ?? '[]') as WorldJob[];
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const jobs = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WorldJob[];
   for (const job of jobs) {
     const result = await simulate({ seed: job.seed, lifecycles: job.lifecycles, faults: job.faults });
     const line = {
