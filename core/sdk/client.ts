@@ -12,6 +12,7 @@ import { newTask } from '../model/new-task';
 import { isTerminal, type TaskRecord, type TaskStatus } from '../model/task';
 import { createServices, type Services } from '../services';
 import { RecurringSchedules } from './recurring';
+import { systemClock, type Clock } from '../clock';
 import { checkArgs, DEFAULT_MAX_ARGS_BYTES, ListOptionsSchema, parseDuration, parseTime, parseWith, ScheduleOptionsSchema, waitOptions, type ScheduleOptions } from './validation';
 
 export interface JobfleetClientOptions {
@@ -20,8 +21,8 @@ export interface JobfleetClientOptions {
   readonly config?: RuntimeConfig;
   /** Clients and stores; built from `config` when omitted. */
   readonly services?: Services;
-  /** @default Date.now */
-  readonly clock?: () => number;
+  /** The time, and the timers `waitFor`/`waitForLog` poll on (a bare function: the time only, Node's timers). @default services.clock, else systemClock */
+  readonly clock?: Clock | (() => number);
   /** @default 32 KiB */
   readonly maxArgsBytes?: number;
 }
@@ -50,12 +51,15 @@ export class JobfleetClient {
   readonly schedules: RecurringSchedules;
   private readonly catalogue: Catalogue;
   private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly maxArgsBytes: number;
 
   constructor(options: JobfleetClientOptions) {
     this.catalogue = options.catalogue;
     this.services = options.services ?? createServices(options.config ?? loadRuntimeConfig());
-    this.now = options.clock ?? Date.now;
+    const given = options.clock;
+    this.clock = typeof given === 'function' ? { ...systemClock, now: given } : (given ?? this.services.clock ?? systemClock);
+    this.now = () => this.clock.now();
     this.maxArgsBytes = options.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
     this.schedules = new RecurringSchedules(this.catalogue, this.services, this.now, (args, job) => this.validArgs(job, args), (job) => this.checkDeployed(job));
   }
@@ -233,12 +237,12 @@ export class JobfleetClient {
   async waitFor(taskId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<TaskRecord> {
     const { timeoutMs, pollMs } = waitOptions(options);
     checkTaskId(taskId, 'taskId');
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.now() + timeoutMs;
     for (;;) {
       const task = await this.get(taskId);
       if (isTerminal(task.status) && task.effectsDone) return task;
-      if (Date.now() >= deadline) throw new TaskTimeoutError(`task ${taskId} is still ${task.status} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+      if (this.now() >= deadline) throw new TaskTimeoutError(`task ${taskId} is still ${task.status} after ${timeoutMs} ms`);
+      await this.clock.sleep(Math.min(pollMs, Math.max(1, deadline - this.now())));
     }
   }
 
@@ -254,11 +258,13 @@ export class JobfleetClient {
 
   /** Waits for a task's log until it is available, lost or absent (or the timeout passes: 'pending'). */
   async waitForLog(taskId: string, options: { timeoutMs?: number; pollMs?: number } = {}): Promise<TaskLogRead> {
-    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    const { timeoutMs, pollMs } = waitOptions(options, { timeoutMs: 120_000, pollMs: 500 });
+    checkTaskId(taskId, 'taskId');
+    const deadline = this.now() + timeoutMs;
     for (;;) {
       const read = await this.readLog(taskId);
-      if (read.state !== 'pending' || Date.now() >= deadline) return read;
-      await new Promise((r) => setTimeout(r, Math.min(options.pollMs ?? 500, Math.max(1, deadline - Date.now()))));
+      if (read.state !== 'pending' || this.now() >= deadline) return read;
+      await this.clock.sleep(Math.min(pollMs, Math.max(1, deadline - this.now())));
     }
   }
 

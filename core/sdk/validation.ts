@@ -135,10 +135,10 @@ export const ListOptionsSchema = z
   .strict();
 
 /** `waitFor`'s options, validated: a finite timeout, and polling no faster than 20 reads a second. */
-export function waitOptions(options: unknown): { timeoutMs: number; pollMs: number } {
+export function waitOptions(options: unknown, defaults: { timeoutMs: number; pollMs: number } = { timeoutMs: 60_000, pollMs: 250 }): { timeoutMs: number; pollMs: number } {
   const o = parseWith(z.object({ timeoutMs: z.unknown().optional(), pollMs: z.unknown().optional() }).strict(), options ?? {}, 'options');
   return {
-    timeoutMs: o.timeoutMs === undefined ? 60_000 : parseBoundedDuration(o.timeoutMs, 'options.timeoutMs', DURATION_BOUNDS.timeout),
-    pollMs: o.pollMs === undefined ? 250 : parseBoundedDuration(o.pollMs, 'options.pollMs', DURATION_BOUNDS.poll),
+    timeoutMs: o.timeoutMs === undefined ? defaults.timeoutMs : parseBoundedDuration(o.timeoutMs, 'options.timeoutMs', DURATION_BOUNDS.timeout),
+    pollMs: o.pollMs === undefined ? defaults.pollMs : parseBoundedDuration(o.pollMs, 'options.pollMs', DURATION_BOUNDS.poll),
   };
 }

@@ -234,7 +234,7 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
 
   // ---- clients
   const clientProcs = [0, 1].map((i) => new SimProcess(world, `client-${i}`, skew(), network()));
-  const clientFor = (proc: SimProcess) => new JobfleetClient({ catalogue: SIM_CATALOGUE, services: servicesFor(proc), clock: () => proc.clock.now() });
+  const clientFor = (proc: SimProcess) => new JobfleetClient({ catalogue: SIM_CATALOGUE, services: servicesFor(proc) });
   const janitorProc = new SimProcess(world, 'janitor', 0, { ...network(), transientErrorRate: 0, lostResponseRate: 0 });
   const janitor = clientFor(janitorProc);
 
