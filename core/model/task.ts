@@ -23,6 +23,35 @@ export interface TaskError {
   readonly exitCode?: number;
 }
 
+/** An earlier attempt of a task, as it ended (kept on the task when it was retried or rescheduled). */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly status: TaskStatus;
+  readonly reason?: FailureReason;
+  /** The error message, cut to ATTEMPT_MESSAGE_CHARS. */
+  readonly message?: string;
+  readonly exitCode?: number;
+  readonly runnerId?: string;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+}
+
+/** An attempt's message is kept to this many characters (its full error and stack are in its log). */
+export const ATTEMPT_MESSAGE_CHARS = 300;
+
+/** What an ended attempt leaves on its task's history. */
+export function attemptRecordOf(t: Pick<TaskRecord, 'attempt' | 'status' | 'error' | 'runnerId' | 'startedAt' | 'endedAt'>): AttemptRecord {
+  return {
+    attempt: t.attempt,
+    status: t.status,
+    ...(t.error ? { reason: t.error.reason, message: t.error.message.slice(0, ATTEMPT_MESSAGE_CHARS) } : {}),
+    ...(t.error?.exitCode !== undefined ? { exitCode: t.error.exitCode } : {}),
+    ...(t.runnerId !== undefined ? { runnerId: t.runnerId } : {}),
+    ...(t.startedAt !== undefined ? { startedAt: t.startedAt } : {}),
+    ...(t.endedAt !== undefined ? { endedAt: t.endedAt } : {}),
+  };
+}
+
 export interface Backoff {
   /** Delay before the second attempt. */
   readonly initialMs: number;
@@ -73,6 +102,10 @@ export interface TaskRecord extends JobSnapshot {
   readonly startedAt?: number;
   readonly endedAt?: number;
   readonly error?: TaskError;
+  /** The error of the attempt before this one (set by a retry or reschedule). */
+  readonly lastError?: TaskError;
+  /** Every earlier attempt, oldest first, as it ended (this attempt is the task itself). */
+  readonly attempts?: readonly AttemptRecord[];
   readonly result?: unknown;
   readonly resultS3Key?: string;
   readonly logS3Key?: string;

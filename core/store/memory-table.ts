@@ -299,6 +299,11 @@ function applyChange(old: Item | undefined, key: ItemKey, change: Change): Item 
     if (v === undefined) throw new MemoryTableValidationError(`${attr}: an expression value cannot be undefined`);
     next[attr] = v;
   }
+  for (const [attr, values] of Object.entries(change.append ?? {})) {
+    const current = next[attr];
+    if (current !== undefined && !Array.isArray(current)) throw new MemoryTableValidationError(`${attr}: list_append to a non-list`);
+    next[attr] = [...((current as unknown[] | undefined) ?? []), ...(copyValue([...values], 0, attr) as unknown[])];
+  }
   for (const attr of change.remove ?? []) delete next[attr];
   for (const [attr, value] of Object.entries(change.add ?? {})) {
     const current = next[attr];

@@ -1,6 +1,6 @@
 import { backoffDelay } from '../model/backoff';
 import { CHECK_AT, INDEX, afterPk, newToken } from '../model/keys';
-import type { TaskError, TaskRecord, TaskStatus } from '../model/task';
+import { attemptRecordOf, type TaskError, type TaskRecord, type TaskStatus } from '../model/task';
 import { dueKeys, inFlightKeys } from './task-item';
 import type { Change, Guard } from './update-expression';
 
@@ -196,7 +196,11 @@ export const TRANSITIONS = {
       const attempt = seen.attempt + 1;
       const dueAt = p.now + backoffDelay(seen.backoff, attempt);
       return {
-        change: { set: { status: 'pending', attempt, dueAt, token: newToken(), ...(seen.error ? { lastError: seen.error } : {}), ...dueKeys({ ...seen, dueAt }, p.shards) }, remove: [...ATTEMPT_FIELDS, CHECK_AT] },
+        change: {
+          set: { status: 'pending', attempt, dueAt, token: newToken(), ...(seen.error ? { lastError: seen.error } : {}), ...dueKeys({ ...seen, dueAt }, p.shards) },
+          append: { attempts: [attemptRecordOf(seen)] },
+          remove: [...ATTEMPT_FIELDS, CHECK_AT],
+        },
         guard: { equals: { attempt: seen.attempt } },
       };
     },
@@ -214,6 +218,7 @@ export const TRANSITIONS = {
       return {
         change: {
           set: { status: 'pending', attempt, maxAttempts: Math.max(seen.maxAttempts, attempt), dueAt: p.dueAt, token: newToken(), ...(seen.error ? { lastError: seen.error } : {}), ...dueKeys({ ...seen, dueAt: p.dueAt }, p.shards) },
+          append: { attempts: [attemptRecordOf(seen)] },
           remove: [...ATTEMPT_FIELDS, 'effectsDone', CHECK_AT],
         },
         guard: { exists: ['effectsDone'] },

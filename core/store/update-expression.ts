@@ -9,6 +9,8 @@ export interface Change {
   readonly add?: Record<string, unknown>;
   /** Removes set members. */
   readonly delete?: Record<string, unknown>;
+  /** Appends to a list, creating it when absent (list_append(if_not_exists(...))). */
+  readonly append?: Record<string, readonly unknown[]>;
 }
 
 export interface Guard {
@@ -42,7 +44,11 @@ export function buildExpressions(change: Change | undefined, guard: Guard): Expr
     return alias;
   };
   const clauses: string[] = [];
-  if (change?.set && Object.keys(change.set).length) clauses.push(`SET ${Object.entries(change.set).map(([k, v]) => `${name(k)} = ${value(v)}`).join(', ')}`);
+  const sets = [
+    ...Object.entries(change?.set ?? {}).map(([k, v]) => `${name(k)} = ${value(v)}`),
+    ...Object.entries(change?.append ?? {}).map(([k, v]) => `${name(k)} = list_append(if_not_exists(${name(k)}, ${value([])}), ${value(v)})`),
+  ];
+  if (sets.length) clauses.push(`SET ${sets.join(', ')}`);
   if (change?.remove?.length) clauses.push(`REMOVE ${change.remove.map(name).join(', ')}`);
   if (change?.add && Object.keys(change.add).length) clauses.push(`ADD ${Object.entries(change.add).map(([k, v]) => `${name(k)} ${value(v)}`).join(', ')}`);
   if (change?.delete && Object.keys(change.delete).length) clauses.push(`DELETE ${Object.entries(change.delete).map(([k, v]) => `${name(k)} ${value(v)}`).join(', ')}`);

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import { isTerminal, type TaskRecord } from '../../core/model/task';
+import { attemptRecordOf, isTerminal, type AttemptRecord, type TaskRecord } from '../../core/model/task';
 import { duration, statusCell, time, type Html } from './layout';
 import { taskActions } from './tasks';
 
@@ -34,7 +34,6 @@ ${t.error ? html`<h2>Error (${t.error.reason}${t.error.exitCode !== undefined ? 
 
 export function taskPage(d: TaskDetail): Html {
   const t = d.task;
-  const lastError = (t as TaskRecord & { lastError?: TaskRecord['error'] }).lastError;
   return html`<h1>Task ${t.id}</h1>
 <dl><dt>job</dt><dd><a href="/tasks?job=${t.job}">${t.job}</a> (class ${t.slotClass}, ${t.slots} slot${t.slots === 1 ? '' : 's'}, limit ${duration(t.maxExecutionMs)})</dd>
 ${t.scheduleId ? html`<dt>schedule</dt><dd><a href="/schedules#${t.scheduleId}">${t.scheduleId}</a>${t.occurrenceAt ? ` (occurrence due ${time(t.occurrenceAt)})` : ''}</dd>` : ''}
@@ -43,15 +42,24 @@ ${d.dependents.length ? html`<dt>waiting on it</dt><dd>${d.dependents.map((id) =
 ${t.idempotencyKey ? html`<dt>idempotency key</dt><dd>${t.idempotencyKey}</dd>` : ''}
 <dt>priority</dt><dd>${t.priority}</dd></dl>
 ${taskLive(t)}
-<h2>Attempts</h2><table data-testid="attempts"><thead><tr><th class="n">attempt</th><th>outcome</th><th>log</th></tr></thead><tbody>
+<h2>Attempts</h2><table data-testid="attempts"><thead><tr><th class="n">attempt</th><th>outcome</th><th>runner</th><th>started</th><th>ran</th><th>log</th></tr></thead><tbody>
 ${Array.from({ length: t.attempt }, (_, i) => i + 1).map((a) => {
   const log = d.logs.find((l) => l.attempt === a);
-  const outcome = a === t.attempt ? t.status : a === t.attempt - 1 && lastError ? `failed (${lastError.reason}): ${lastError.message}` : 'failed (retried)';
-  return html`<tr><td class="n">${a}</td><td>${outcome}</td><td>${log ? html`<a href="/tasks/${t.id}/logs/${a}" data-testid="log-${a}">log</a>${log.bytes !== undefined ? ` (${log.bytes} bytes)` : ''}` : html`<span class="muted">${a === t.attempt && !isTerminal(t.status) ? 'not uploaded yet' : 'none'}</span>`}</td></tr>`;
+  const past = a === t.attempt ? attemptRecordOf(t) : t.attempts?.find((r) => r.attempt === a);
+  return html`<tr data-testid="attempt-${a}"><td class="n">${a}</td><td>${attemptOutcome(past, a === t.attempt)}</td><td>${past?.runnerId ?? ''}</td><td>${past?.startedAt ? time(past.startedAt) : ''}</td><td>${past?.startedAt && past.endedAt ? duration(past.endedAt - past.startedAt) : ''}</td>
+<td>${log ? html`<a href="/tasks/${t.id}/logs/${a}" data-testid="log-${a}">log</a>${log.bytes !== undefined ? ` (${log.bytes} bytes)` : ''}` : html`<span class="muted">${a === t.attempt && !isTerminal(t.status) ? 'not uploaded yet' : 'none'}</span>`}</td></tr>`;
 })}
 </tbody></table>
 <h2>Arguments</h2><pre data-testid="args">${json(t.args)}</pre>
 ${t.result !== undefined || d.result !== undefined ? html`<h2>Result${t.resultS3Key ? ' (from S3)' : ''}</h2><pre data-testid="result">${json(d.result ?? t.result)}</pre>` : ''}`;
+}
+
+/** An attempt's outcome in words; an attempt from before histories were kept says only that it was retried. */
+function attemptOutcome(r: AttemptRecord | undefined, current: boolean): string {
+  if (!r) return 'failed (retried)';
+  if (current && !isTerminal(r.status)) return r.status;
+  const why = r.reason ? ` (${r.reason}${r.exitCode !== undefined ? `, exit ${r.exitCode}` : ''})` : '';
+  return `${r.status}${why}${r.message ? `: ${r.message}` : ''}`;
 }
 
 export function logPage(t: TaskRecord, attempt: number, text: string): Html {

@@ -103,6 +103,18 @@ export function describeTableContract(adapter: string, open: () => Promise<Contr
       expect(await table.get(k)).not.toHaveProperty('holders');
     });
 
+    it('appends to a list, creating it when absent, alongside other sets in one update', async () => {
+      const k = key();
+      await table.update(k, { set: { n: 1 }, append: { attempts: [{ attempt: 1, reason: 'timeout' }] } }, {}, false);
+      await table.update(k, { set: { n: 2 }, append: { attempts: [{ attempt: 2, reason: 'error' }] } }, { equals: { n: 1 } }, false);
+      const item = await table.get(k, true);
+      expect(item?.n).toBe(2);
+      expect(item?.attempts).toEqual([
+        { attempt: 1, reason: 'timeout' },
+        { attempt: 2, reason: 'error' },
+      ]);
+    });
+
     it('admits a set member only while the set has room or already holds it', async () => {
       const k = key();
       const join = (member: string) => table.update(k, { add: { holders: new Set([member]) } }, { setRoom: { attr: 'holders', limit: 2, member } }, false);
