@@ -18,7 +18,7 @@ import { loadRuntimeConfig } from './config/runtime';
 import { ConfigError, JobfleetError, ScheduleNotFoundError, TaskNotFoundError, TaskTimeoutError, ValidationError } from './errors';
 import { isTerminal, TASK_STATUSES, type TaskRecord } from './model/task';
 import { AggregateStore } from './ops/aggregate-store';
-import { deadLetterOf, peekDeadLetters, redriveDeadLetters } from './ops/fleet';
+import { deadLetterOf, peekDeadLetters, redriveDeadLetters, type RunnerCounts } from './ops/fleet';
 import { describeSpec, nextDueTimes, scheduleState } from './ops/schedule-words';
 import { bulk, findTasks, parseFilter, type BulkAction, type TaskFilter } from './ops/task-filter';
 import { ownLogKey } from './logs/log-location';
@@ -74,7 +74,7 @@ export function buildProgram(options: { throwInsteadOfExit?: boolean } = {}): Co
 
   const g = () => program.opts<GlobalOptions>();
   const out = (): Output => createOutput(Boolean(g().json));
-  let cached: Promise<{ client: JobfleetClient; catalogue: Catalogue; source: string }> | undefined;
+  let cached: Promise<{ client: JobfleetClient; catalogue: Catalogue; source: string; env: Record<string, string | undefined> }> | undefined;
   const load = () =>
     (cached ??= (async () => {
       const modulePath = path.resolve(g().catalogue);
@@ -82,7 +82,7 @@ export function buildProgram(options: { throwInsteadOfExit?: boolean } = {}): Co
       const catalogue = 'jobs' in loaded.default ? loaded.default : loaded.default.default;
       const { env, source } = await resolveEnvironment({ ...(g().stack ? { stack: g().stack } : {}) });
       for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const) if (env[k] && !process.env[k]) process.env[k] = env[k];
-      return { client: new JobfleetClient({ catalogue, config: loadRuntimeConfig(env) }), catalogue, source };
+      return { client: new JobfleetClient({ catalogue, config: loadRuntimeConfig(env) }), catalogue, source, env };
     })());
   const client = async () => (await load()).client;
   const showTask = (t: TaskRecord) => () => taskLines(t);
@@ -308,13 +308,14 @@ export function buildProgram(options: { throwInsteadOfExit?: boolean } = {}): Co
     .option('--read-only', 'refuse every action (the server rejects every non-GET request)')
     .option('--token <token>', 'require this token (Authorization: Bearer, basic-auth password, or ?token= once)')
     .action(async (o: { host: string; port: number; readOnly?: boolean; token?: string }) => {
-      const { client: sdk, catalogue, source } = await load();
+      const { client: sdk, catalogue, source, env } = await load();
       const { serveConsole } = await import('../functions/console/server');
       const token = o.token ?? process.env.JOBFLEET_CONSOLE_TOKEN;
       const user = process.env.JOBFLEET_CONSOLE_USER;
       const password = process.env.JOBFLEET_CONSOLE_PASSWORD;
       const auth = token ? { token } : user && password ? { user, password } : undefined;
-      const running = await serveConsole({ client: sdk, catalogue, aggregates: new AggregateStore(sdk.services.clients.doc, sdk.services.config.tableName), host: o.host, port: o.port, readOnly: Boolean(o.readOnly), ...(auth ? { auth } : {}) });
+      const runners = await runnerCountsFromEnvironment(sdk, env.JOBFLEET_FLEET_SERVICES);
+      const running = await serveConsole({ client: sdk, catalogue, aggregates: new AggregateStore(sdk.services.clients.doc, sdk.services.config.tableName), host: o.host, port: o.port, readOnly: Boolean(o.readOnly), ...(auth ? { auth } : {}), ...(runners ? { runners } : {}) });
       out().result({ url: running.url, source, readOnly: Boolean(o.readOnly) }, () => `jobfleet console on ${running.url} (${source}${o.readOnly ? ', read-only' : ''}); Ctrl-C stops it`);
       await new Promise<void>((resolve) => {
         for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => void running.close().then(resolve));
@@ -390,6 +391,15 @@ async function followLogs(client: JobfleetClient, output: Output, taskId: string
   const text = (await object.Body?.transformToString()) ?? '';
   if (output.json) output.result({ taskId, key, log: text });
   else process.stdout.write(text);
+}
+
+/** ECS runner counts for the console when the environment says where the runners run (`--stack` sets it). */
+async function runnerCountsFromEnvironment(sdk: JobfleetClient, json: string | undefined): Promise<RunnerCounts | undefined> {
+  if (!json) return undefined;
+  const { ECSClient } = await import('@aws-sdk/client-ecs');
+  const { ecsRunnerCounts, parseFleetServices } = await import('./ops/ecs-runners');
+  const { region, endpoint } = sdk.services.config;
+  return ecsRunnerCounts(new ECSClient({ region, ...(endpoint ? { endpoint } : {}) }), parseFleetServices(json));
 }
 
 /** The exit code for an error, and its message without a stack trace (unless --debug). */

@@ -91,6 +91,11 @@ export class JobfleetStack extends Stack {
       value: this.toJsonString(this.core.runtimeEnvironment),
     });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // The console shows desired and running runners per class from ECS (JOBFLEET_FLEET_SERVICES).
+    new CfnOutput(this, 'FleetServices', {
+      description: 'slot class -> ECS cluster and service of its runners (JSON)',
+      value: this.toJsonString(Object.fromEntries([...this.fleet.services].map(([c, s]) => [c, { cluster: this.fleet.cluster.clusterName, service: s.service.serviceName }]))),
+    });
     // 'destroy' leaves nothing behind: the core handles the table and bucket, this the log groups.
     if (s.removalPolicy === 'destroy') RemovalPolicies.of(this).destroy({ applyToResourceTypes: ['AWS::Logs::LogGroup'] });
   }

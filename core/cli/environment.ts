@@ -8,6 +8,8 @@ export const LOCAL_STATE_DIR = path.join(__dirname, '..', '..', '.cache', 'local
 export const LOCAL_ENV_FILE = path.join(LOCAL_STATE_DIR, 'env.json');
 
 const STACK_OUTPUT = 'RuntimeEnvironment';
+/** Optional: where each class's runners run in ECS (the console's runner counts). */
+const FLEET_OUTPUT = 'FleetServices';
 
 /**
  * The environment a command runs with, in this order: `--stack NAME` (the stack's
@@ -38,9 +40,11 @@ export async function stackEnvironment(stackName: string, env: NodeJS.ProcessEnv
   const cfn = new CloudFormationClient({ ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}), ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}) });
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
-    const output = res.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === STACK_OUTPUT)?.OutputValue;
+    const outputs = res.Stacks?.[0]?.Outputs ?? [];
+    const output = outputs.find((o) => o.OutputKey === STACK_OUTPUT)?.OutputValue;
     if (!output) throw new ConfigError(`stack ${stackName} has no ${STACK_OUTPUT} output; is it a jobfleet stack (JobfleetStack or CoreStack)?`);
-    return JSON.parse(output) as Record<string, string>;
+    const fleet = outputs.find((o) => o.OutputKey === FLEET_OUTPUT)?.OutputValue;
+    return { ...(JSON.parse(output) as Record<string, string>), ...(fleet ? { JOBFLEET_FLEET_SERVICES: fleet } : {}) };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`could not read stack ${stackName}: ${(err as Error).message}`);

@@ -38,6 +38,15 @@ describe('JobfleetStack', () => {
     expect(Object.values(offTemplate.findResources('AWS::DynamoDB::Table'))[0]!.Properties.StreamSpecification).toBeUndefined();
   });
 
+  test('outputs where each slot class\'s runners run (FleetServices), for the console\'s runner counts', () => {
+    const app = testApp();
+    const scheduler = new JobfleetStack(app, 'Jobfleet', { env, tickerEntry: FIXTURE_TICKER, runnerImage: TEST_IMAGE });
+    const outputs = Template.fromStack(scheduler).findOutputs('FleetServices');
+    const value = JSON.stringify(Object.values(outputs)[0]?.Value);
+    for (const c of scheduler.fleet.services.keys()) expect(value).toContain(`\\"${c}\\":{\\"cluster\\":\\"`);
+    expect(value).toMatch(/Fn::GetAtt.*Service.*Name/);
+  });
+
   test('grantEnqueue lets a service in another stack write tasks; runtimeEnvironment wires it', () => {
     const app = testApp();
     const scheduler = new JobfleetStack(app, 'Jobfleet', { env, tickerEntry: FIXTURE_TICKER, runnerImage: TEST_IMAGE });
