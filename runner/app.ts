@@ -15,6 +15,7 @@ import { createProtectionPort, ScaleInProtection, type ProtectionPort } from './
 import { SqsDispatchQueue, type DispatchQueue } from './queue';
 import { Runner } from './runner';
 import { STSClient } from '@aws-sdk/client-sts';
+import { CredentialsEndpoint } from './credentials-endpoint';
 import { StsJobCredentials } from './job-credentials';
 import { sandboxEnvironment } from './sandbox/environment';
 import { IdentityPool } from './sandbox/identity';
@@ -102,7 +103,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
           execArgv,
           env: sandboxEnvironment(options.env),
           ...(config.sandboxUids ? { identities: new IdentityPool(config.sandboxUids) } : {}),
-          ...(sts ? { credentials: new StsJobCredentials(sts, jobRoles) } : {}),
+          ...(sts ? { credentials: new StsJobCredentials(sts, jobRoles), credentialsEndpoint: new CredentialsEndpoint() } : {}),
         },
         config.spares,
         config.maxSpares,

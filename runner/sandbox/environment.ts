@@ -36,8 +36,13 @@ export interface TaskCredentials {
   readonly expiration: number;
 }
 
-/** The per-task additions: a private home and temporary directory, and the job role's credentials if any. */
-export function taskEnvironment(tmpDir: string, credentials?: TaskCredentials): Record<string, string> {
+/**
+ * The per-task additions: a private home and temporary directory, and the job role's credentials
+ * if any: where to fetch them (a credentials endpoint's lease, renewed as they near expiry), or
+ * the credentials themselves (valid for one session only).
+ */
+export function taskEnvironment(tmpDir: string, credentials?: TaskCredentials | { readonly env: Readonly<Record<string, string>> }): Record<string, string> {
+  if (credentials && 'env' in credentials) return { HOME: tmpDir, TMPDIR: tmpDir, ...credentials.env };
   return {
     HOME: tmpDir,
     TMPDIR: tmpDir,

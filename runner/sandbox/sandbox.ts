@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
+import type { CredentialsEndpoint } from '../credentials-endpoint';
 import type { JobCredentialSource, TaskIdentity } from '../job-credentials';
 import { sandboxEnvironment, taskEnvironment } from './environment';
 import type { IdentityPool, SandboxIdentity } from './identity';
@@ -22,6 +23,8 @@ export interface SandboxSpec {
   readonly identities?: IdentityPool;
   /** Job roles' short-lived credentials, per task. @default none: job code gets no AWS credentials */
   readonly credentials?: JobCredentialSource;
+  /** Serves those credentials over loopback, renewed before they expire. @default none: they go in the environment, valid for one session */
+  readonly credentialsEndpoint?: CredentialsEndpoint;
   /**
    * `setpriv` (util-linux) to start sandboxes with a parent-death signal: the kernel SIGKILLs a
    * sandbox the moment its runner dies, even one stuck in synchronous code. Without it, the
@@ -173,8 +176,13 @@ export class Sandbox implements TaskSandbox {
   /** Its private directory (owned by its uid) and the task's environment, with its job role's credentials if any. */
   async prepare(workspace: { readonly tmpDir: string; readonly resultFile: string }, task: TaskIdentity): Promise<Record<string, string>> {
     await prepareSandboxDir(workspace, this.identity);
-    const credentials = await this.spec.credentials?.forTask(task);
-    return taskEnvironment(workspace.tmpDir, credentials);
+    const source = this.spec.credentials;
+    // A role that cannot be assumed fails the task here, before its script starts.
+    const first = await source?.forTask(task);
+    if (!first || !source || !this.spec.credentialsEndpoint) return taskEnvironment(workspace.tmpDir, first);
+    const lease = await this.spec.credentialsEndpoint.open(first, async () => (await source.forTask(task)) ?? first);
+    void this.ended.then(() => lease.release());
+    return taskEnvironment(workspace.tmpDir, lease);
   }
 
   /** Fires the script's AbortSignal; the script may still end on its own. */

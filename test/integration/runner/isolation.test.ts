@@ -81,8 +81,9 @@ describe('runner: sandbox isolation', () => {
     const task = await enqueue(env, 'whoami', {});
     const done = await waitForTask(env, task.id, settled);
     expect(done.status).toBe('completed');
-    const result = done.result as { arn: string; keyInEnv: boolean; expiration: string };
-    expect(result.keyInEnv).toBe(true);
+    const result = done.result as { arn: string; keyInEnv: boolean; fromEndpoint: boolean; expiration: string };
+    // From the runner's loopback credentials endpoint (renewed before they expire), never in the environment.
+    expect([result.keyInEnv, result.fromEndpoint]).toEqual([false, true]);
     // The session is named after the task.
     expect(result.arn).toBe(`arn:aws:sts::000000000000:assumed-role/jobfleet-test-whoami/${task.id}-1`);
     expect(Date.parse(result.expiration)).toBeGreaterThan(Date.now());
