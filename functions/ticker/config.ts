@@ -24,6 +24,12 @@ export interface TickerOptions {
   readonly maxDuePerPartition: number;
   /** Active entries the reaper acts on per tick (oldest look-again time first); the rest wait for the next tick. */
   readonly maxReapPerTick: number;
+  /**
+   * How long past its dispatch window a queued task waits, instead of being put back, while its
+   * class's queue still holds messages nobody has received (runners starting from zero, or all
+   * busy): a put-back there would only add another copy behind its own message. 0 = off.
+   */
+  readonly coldStartMs: number;
 }
 
 export const DEFAULT_TICKER_OPTIONS: TickerOptions = {
@@ -34,6 +40,8 @@ export const DEFAULT_TICKER_OPTIONS: TickerOptions = {
   claimConcurrency: 24,
   maxDuePerPartition: 1000,
   maxReapPerTick: 500,
+  // Fargate from zero: scaling alarm, task start and image pull take a few minutes.
+  coldStartMs: 300_000,
 };
 
 export interface TickerSettings {
@@ -60,6 +68,7 @@ export const TickerEnvSchema = z.object({
   JOBFLEET_MAX_DUE_PER_PARTITION: int(1, 1_000_000).default(DEFAULT_TICKER_OPTIONS.maxDuePerPartition),
   JOBFLEET_MAX_REAP_PER_TICK: int(1, 1_000_000).default(DEFAULT_TICKER_OPTIONS.maxReapPerTick),
   JOBFLEET_TICK_RESERVE_MS: envDuration(0, 900_000).default(2000),
+  JOBFLEET_COLD_START_MS: envDuration(0, 3_600_000).default(DEFAULT_TICKER_OPTIONS.coldStartMs),
   /** JSON of core's FleetConfig ({"classes":[...]}). @default DEFAULT_FLEET */
   JOBFLEET_FLEET: z.string().optional(),
   JOBFLEET_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -131,6 +140,7 @@ export function loadTickerSettings(env: Record<string, string | undefined> = pro
       claimConcurrency: e.JOBFLEET_CLAIM_CONCURRENCY,
       maxDuePerPartition: e.JOBFLEET_MAX_DUE_PER_PARTITION,
       maxReapPerTick: e.JOBFLEET_MAX_REAP_PER_TICK,
+      coldStartMs: e.JOBFLEET_COLD_START_MS,
     },
     reserveMs: e.JOBFLEET_TICK_RESERVE_MS,
     logLevel: e.JOBFLEET_LOG_LEVEL,

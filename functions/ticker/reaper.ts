@@ -12,6 +12,10 @@ export interface ReaperDeps {
   readonly graceMs: number;
   readonly concurrency: number;
   readonly logger: Logger;
+  /** Messages waiting unreceived in a class's queue (DispatchSender.waiting); absent: always put back. */
+  readonly waiting?: (slotClass: string) => Promise<number | undefined>;
+  /** TickerOptions.coldStartMs. @default 0 */
+  readonly coldStartMs?: number;
 }
 
 export interface ReapReport {
@@ -26,10 +30,12 @@ export interface ReapReport {
   invalid: number;
   /** Entries not due for action yet, moved to a later look-again time. */
   lookAgain: number;
+  /** Queued tasks past their window left queued because their class's queue still holds unreceived messages (of lookAgain). */
+  waitingForRunners: number;
   errors: number;
 }
 
-export const emptyReapReport = (): ReapReport => ({ putBack: 0, runnerLost: 0, followUps: 0, expired: 0, invalid: 0, lookAgain: 0, errors: 0 });
+export const emptyReapReport = (): ReapReport => ({ putBack: 0, runnerLost: 0, followUps: 0, expired: 0, invalid: 0, lookAgain: 0, waitingForRunners: 0, errors: 0 });
 
 /** When a running task counts as lost: its lease (or its max execution time) ended more than the grace period ago. */
 export function runnerLostAt(task: TaskRecord, graceMs: number): { at: number; why: 'lease' | 'max-execution' } {
@@ -54,12 +60,20 @@ export class Reaper {
     if (entries.length === 0) return report;
     // One batched, eventually consistent read; decisions that would end a task re-read consistently.
     const tasks = new Map((await this.deps.lifecycle.store.getMany(entries.map((e) => e.id))).map((t) => [t.id, t]));
+    // At most one queue-depth read per class per reap, and only when some task of it is past its window.
+    const depths = new Map<string, Promise<number | undefined>>();
+    const waiting = (slotClass: string) => {
+      if (!this.deps.waiting) return Promise.resolve(undefined);
+      let depth = depths.get(slotClass);
+      if (!depth) depths.set(slotClass, (depth = this.deps.waiting(slotClass).catch(() => undefined)));
+      return depth;
+    };
     await forEachLimited(
       entries,
       this.deps.concurrency,
       async (entry) => {
         const task = tasks.get(entry.id);
-        if (task) await this.reapOne(entry, task, now, report);
+        if (task) await this.reapOne(entry, task, now, report, waiting);
       },
       (err, entry) => {
         report.errors++;
@@ -69,7 +83,7 @@ export class Reaper {
     return report;
   }
 
-  private async reapOne(entry: SchedEntry, task: TaskRecord, now: number, report: ReapReport): Promise<void> {
+  private async reapOne(entry: SchedEntry, task: TaskRecord, now: number, report: ReapReport, waiting: (slotClass: string) => Promise<number | undefined>): Promise<void> {
     const { store } = this.deps.lifecycle;
     const log = this.deps.logger;
     switch (task.status) {
@@ -84,6 +98,18 @@ export class Reaper {
         const windowEnds = (num(task.queuedAt) ?? 0) + this.deps.dispatchWindowMs;
         if (windowEnds > now) {
           if (await store.lookAgainAt(task, windowEnds)) report.lookAgain++;
+          return;
+        }
+        // Messages still wait unreceived in its class's queue (runners starting from zero, or all
+        // busy): its own is most likely among them, and a put-back would only queue another copy
+        // behind it. One look again, at the end of coldStartMs: a message that was lost (rare:
+        // the ticker died between claim and send) costs that much delay, nothing more.
+        const holdUntil = windowEnds + (this.deps.coldStartMs ?? 0);
+        if (now < holdUntil && ((await waiting(task.slotClass)) ?? 0) > 0) {
+          if (await store.lookAgainAt(task, holdUntil)) {
+            report.lookAgain++;
+            report.waitingForRunners++;
+          }
           return;
         }
         // No runner started it in time (lost message, ticker died before sending, no runner of the class).

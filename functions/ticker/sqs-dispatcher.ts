@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 import { dispatchBody, type DispatchMessage } from '../../core/protocol/dispatch-message';
 
@@ -8,6 +8,8 @@ export { dispatchBody, type DispatchMessage };
 export interface DispatchSender {
   /** Sends to the queue of `slotClass`; never rejects: what could not be sent comes back in `failed`. */
   send(slotClass: string, messages: readonly DispatchMessage[]): Promise<SendResult>;
+  /** Messages waiting in the class's queue, nobody having received them yet; undefined when unknown. */
+  waiting?(slotClass: string): Promise<number | undefined>;
 }
 
 export interface SendResult {
@@ -62,6 +64,19 @@ export class SqsDispatcher implements DispatchSender {
     const failed = results.flatMap((r) => r.failed);
     const error = results.find((r) => r.error)?.error;
     return error ? { failed, error } : { failed };
+  }
+
+  async waiting(slotClass: string): Promise<number | undefined> {
+    const url = this.queueUrls[slotClass];
+    if (!url) return undefined;
+    try {
+      const res = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      const n = Number(res.Attributes?.ApproximateNumberOfMessages);
+      return Number.isFinite(n) ? n : undefined;
+    } catch {
+      // Unknown: the reaper does what it did without the count (puts the task back).
+      return undefined;
+    }
   }
 
   private async sendBatch(queueUrl: string, batch: readonly DispatchMessage[]): Promise<SendResult> {

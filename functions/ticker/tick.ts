@@ -87,6 +87,8 @@ export class Ticker {
       graceMs: deps.config.graceMs,
       concurrency: this.options.claimConcurrency,
       logger: deps.logger,
+      ...(deps.sender.waiting ? { waiting: deps.sender.waiting.bind(deps.sender) } : {}),
+      coldStartMs: this.options.coldStartMs,
     });
   }
 
@@ -167,6 +169,7 @@ export class Ticker {
         ...(dispatch.expired + reap.expired ? { expired: dispatch.expired + reap.expired } : {}),
         ...(dispatch.invalid + reap.invalid ? { invalid: dispatch.invalid + reap.invalid } : {}),
         ...(reap.putBack ? { putBack: reap.putBack } : {}),
+        ...(reap.waitingForRunners ? { waitingForRunners: reap.waitingForRunners } : {}),
         ...(reap.runnerLost ? { runnerLost: reap.runnerLost } : {}),
         ...(reap.followUps ? { followUps: reap.followUps } : {}),
         ...(dispatch.sendFailed ? { sendFailed: dispatch.sendFailed } : {}),

@@ -63,11 +63,11 @@ export class SlotQueues extends Construct {
     return Stack.of(this).toJsonString(Object.fromEntries([...this.queues].map(([name, q]) => [name, q.queueUrl])));
   }
 
-  /** The ticker: send dispatches to every class queue. */
+  /** The ticker: send dispatches to every class queue, and read its depth (the reaper's cold-start hold). */
   public grantDispatch(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sqs:SendMessage'],
+      actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
       resourceArns: [...this.queues.values()].map((q) => q.queueArn),
     });
   }

@@ -56,6 +56,8 @@ type QueryPage = Awaited<ReturnType<Table['query']>>;
 export interface MemoryServices {
   readonly lifecycle: LifecycleDeps;
   readonly table: PartitionableTable;
+  /** The table behind the network: its counts of writes, reads and lost conditions. */
+  readonly memory: MemoryTable;
   /** What the ticker and a runner's start write do: claims `task` (pending and due) and starts it for `runnerId`. */
   startTask(task: TaskRecord, runnerId: string, leaseMs: number): Promise<TaskRecord>;
 }
@@ -63,7 +65,8 @@ export interface MemoryServices {
 /** The lifecycle's dependencies on the in-memory store, on `clock`. */
 export function memoryServices(clock: Clock, options: { shards?: number; graceMs?: number } = {}): MemoryServices {
   const shards = options.shards ?? 4;
-  const table = new PartitionableTable(new MemoryTable({ now: () => clock.now() }));
+  const memory = new MemoryTable({ now: () => clock.now() });
+  const table = new PartitionableTable(memory);
   const storeOptions = { tableName: 'memory', shards };
   const lifecycle: LifecycleDeps = {
     store: new TaskStore(table, storeOptions),
@@ -75,6 +78,7 @@ export function memoryServices(clock: Clock, options: { shards?: number; graceMs
   return {
     lifecycle,
     table,
+    memory,
     async startTask(task, runnerId, leaseMs) {
       const { store } = lifecycle;
       await store.create(task);

@@ -30,6 +30,7 @@ describe('the IAM check (recorded calls against the synthesized roles)', () => {
       call('ticker', 'sqs:SendMessage', 'arn:aws:sqs:us-east-1:000000000000:runner-slots-1024-q8aeb3l2iyg9r-huge'),
       call('sdk', 'dynamodb:Query', `${table}/index/sched`),
       call('ticker', 'sqs:GetQueueAttributes', 'arn:aws:sqs:us-east-1:000000000000:QUEUE-small'),
+      call('ticker', 'sqs:ReceiveMessage', 'arn:aws:sqs:us-east-1:000000000000:QUEUE-small'),
       call('test', 'dynamodb:DeleteTable', table),
     ]);
     expect(report.denied.map((d) => d.replace(/ from .*$/, ''))).toEqual(
@@ -39,7 +40,7 @@ describe('the IAM check (recorded calls against the synthesized roles)', () => {
         'sdk (sdk role) s3:GetObject on arn:aws:s3:::BUCKET/results/j/t/1.json',
         'ticker (ticker role) sqs:SendMessage on arn:aws:sqs:us-east-1:000000000000:runner-slots-1024-q8aeb3l2iyg9r-huge',
         'sdk (sdk role) dynamodb:Query on arn:aws:dynamodb:us-east-1:000000000000:table/TABLE/index/sched',
-        'ticker (ticker role) sqs:GetQueueAttributes on arn:aws:sqs:us-east-1:000000000000:QUEUE-small',
+        'ticker (ticker role) sqs:ReceiveMessage on arn:aws:sqs:us-east-1:000000000000:QUEUE-small',
       ].sort(),
     );
     expect(report.unused).toEqual(expect.arrayContaining(['runner (small): ecs:UpdateTaskProtection']));

@@ -39,7 +39,7 @@ describe('Ticker', () => {
     });
   });
 
-  test('least privilege: own log group, table + indexes, send to the queues; no bus (status events come from the stream), no metrics API, no S3', () => {
+  test('least privilege: own log group, table + indexes, send to the queues and read their depth; no bus (status events come from the stream), no metrics API, no S3', () => {
     const statements = statementsOf(template, 'TickerRole');
     const actions = statements.flatMap(actionsOf).sort();
     expect(actions).toEqual(
@@ -52,6 +52,7 @@ describe('Ticker', () => {
         'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        'sqs:GetQueueAttributes',
         'sqs:SendMessage',
       ].sort(),
     );

@@ -35,9 +35,16 @@ const job = (over: Partial<JobSnapshot> = {}): JobSnapshot => ({
 
 class RecordingSender implements DispatchSender {
   readonly sent: DispatchMessage[] = [];
+  /** What the class's queue reports waiting unreceived (undefined: the sender cannot tell). */
+  depth: number | undefined = undefined;
+  depthReads = 0;
   async send(_slotClass: string, messages: readonly DispatchMessage[]) {
     this.sent.push(...messages);
     return { failed: [] };
+  }
+  async waiting() {
+    this.depthReads++;
+    return this.depth;
   }
 }
 
@@ -45,7 +52,7 @@ function setup() {
   const clock = new ManualClock(T0);
   const services = memoryServices(clock, { graceMs: GRACE_MS });
   const sender = new RecordingSender();
-  const ticker = (fleet: FleetConfig = FLEET) =>
+  const ticker = (fleet: FleetConfig = FLEET, coldStartMs = 0) =>
     new Ticker({
       lifecycle: services.lifecycle,
       config: { queueUrls: { small: 'https://sqs.local/small' }, shards: 4, dispatchWindowMs: WINDOW_MS, graceMs: GRACE_MS },
@@ -53,7 +60,7 @@ function setup() {
       sender,
       logger: pino({ level: 'silent' }),
       metrics: noMetrics,
-      options: { lookaheadMs: 0 },
+      options: { lookaheadMs: 0, coldStartMs },
     });
   const { store } = services.lifecycle;
   const create = async (over: Partial<JobSnapshot> = {}, input: { dueAt?: number; expiresAt?: number } = {}) => {
@@ -186,5 +193,70 @@ describe('the reaper', () => {
     const done = await get(task);
     expect([done.status, done.effectsDone, done.result]).toEqual(['completed', true, 42]);
     expect(await store.concurrencyHolders('job#work')).toEqual([]);
+  });
+
+  it('leaves a queued task queued past its window while its class\'s queue holds unreceived messages (runners starting), up to the cold-start allowance', async () => {
+    const COLD_MS = 3 * WINDOW_MS;
+    const { sender, ticker, create, get, clock } = setup();
+    const task = await create();
+    const t = ticker(FLEET, COLD_MS);
+    await t.tick(clock.now());
+    const { token } = sender.sent[0]!;
+    sender.depth = 1;
+    for (let at = T0 + WINDOW_MS + 1; at < T0 + WINDOW_MS + COLD_MS; at += 1000) {
+      await clock.advanceTo(at);
+      await t.tick(clock.now());
+    }
+    const held = await get(task);
+    expect([held.status, held.token]).toEqual(['queued', token]);
+    expect(sender.sent).toHaveLength(1);
+    await clock.advanceTo(T0 + WINDOW_MS + COLD_MS + 1);
+    await t.tick(clock.now());
+    await t.tick(clock.now());
+    expect((await get(task)).token).not.toBe(token);
+    expect(sender.sent).toHaveLength(2);
+  });
+
+  it('puts back at the window as before when the queue is empty (the message was lost) or its depth is unknown', async () => {
+    for (const depth of [0, undefined]) {
+      const { sender, ticker, create, get, clock } = setup();
+      const task = await create();
+      const t = ticker(FLEET, 60_000);
+      await t.tick(clock.now());
+      sender.depth = depth;
+      await clock.advance(WINDOW_MS + 1);
+      await t.tick(clock.now());
+      expect((await get(task)).token).not.toBe(sender.sent[0]!.token);
+    }
+  });
+
+  // The class's headroom (2 runners x 4 slots + 10 %) lets 9 of the 10 tasks be in flight.
+  it('a cold start of 3 minutes with a 60 s window: 9 tasks in flight cost 27 messages and 45 writes without the hold (claim, put back, claim, ...), 9 messages and 18 writes with it', async () => {
+    const coldStart = async (coldStartMs: number) => {
+      const clock = new ManualClock(T0);
+      const services = memoryServices(clock, { graceMs: GRACE_MS });
+      const sender = new RecordingSender();
+      sender.depth = 10; // every message waits: no runner is up yet
+      const t = new Ticker({
+        lifecycle: services.lifecycle,
+        config: { queueUrls: { small: 'https://sqs.local/small' }, shards: 4, dispatchWindowMs: 60_000, graceMs: GRACE_MS },
+        fleet: FLEET,
+        sender,
+        logger: pino({ level: 'silent' }),
+        metrics: noMetrics,
+        options: { lookaheadMs: 0, coldStartMs },
+      });
+      for (let i = 0; i < 10; i++) await services.lifecycle.store.create(newTask(job(), { args: { i }, dueAt: T0 }, T0));
+      const before = services.memory.stats.writes;
+      for (let s = 0; s < 180; s++) {
+        await t.tick(clock.now());
+        await clock.advance(1000);
+      }
+      return { sent: sender.sent.length, writes: services.memory.stats.writes - before, depthReads: sender.depthReads };
+    };
+    const today = await coldStart(0);
+    const held = await coldStart(300_000);
+    expect(today).toEqual({ sent: 27, writes: 45, depthReads: 0 });
+    expect(held).toEqual({ sent: 9, writes: 18, depthReads: 1 });
   });
 });
