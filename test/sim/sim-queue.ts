@@ -56,6 +56,11 @@ export class SimQueue {
     this.serve();
   }
 
+  /** Messages visible now (SQS's ApproximateNumberOfMessages). */
+  visibleCount(): number {
+    return this.messages.filter((m) => m.visibleAt <= this.world.now).length;
+  }
+
   /** A long poll: answers at once if messages are visible, else when one becomes visible or the wait ends. */
   receive(max: number, waitMs: number): Promise<QueueMessage[]> {
     return new Promise((resolve) => {
@@ -178,5 +183,11 @@ export class SimDispatchSender implements DispatchSender {
     } catch (err) {
       return { failed: [...messages], error: (err as Error).message };
     }
+  }
+
+  async waiting(slotClass: string): Promise<number | undefined> {
+    const queue = this.queues.get(slotClass);
+    if (!queue) return undefined;
+    return this.proc.call('sqs.depth', () => queue.visibleCount());
   }
 }

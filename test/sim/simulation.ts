@@ -57,6 +57,8 @@ export const SIM = {
   leaseMs: 3000,
   graceMs: 1500,
   dispatchWindowMs: 5000,
+  /** Three windows: long enough to hold across a runner's restart, short next to a world's length. */
+  coldStartMs: 15_000,
   requestTimeoutMs: 800,
   maxSkewMs: 150,
   cancelGraceMs: 600,
@@ -166,7 +168,7 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
       sender: new SimDispatchSender(queues, proc),
       logger: silent,
       metrics: noMetrics,
-      options: { tickIntervalMs: SIM.tickIntervalMs, lookaheadMs: 500, minTickGapMs: 100, claimConcurrency: 8 },
+      options: { tickIntervalMs: SIM.tickIntervalMs, lookaheadMs: 500, minTickGapMs: 100, claimConcurrency: 8, coldStartMs: SIM.coldStartMs },
     });
     void runLoop({
       tick: (now) => ticker.tick(now),
