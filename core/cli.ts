@@ -411,13 +411,20 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof ConfigError) return EXIT.config;
   const name = (err as { name?: string })?.name ?? '';
   if (name === 'ResourceNotFoundException' || name === 'QueueDoesNotExist' || name === 'NoSuchBucket') return EXIT.config;
+  if (ACCESS_DENIED.test(name)) return EXIT.config;
   if (/Credentials|ECONNREFUSED|ENOTFOUND|TimeoutError|UnrecognizedClient|InvalidSignature/i.test(`${name} ${(err as Error)?.message ?? ''}`)) return EXIT.config;
   return EXIT.failed;
 }
 
-function messageOf(err: unknown): string {
+const ACCESS_DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)$/;
+
+/** An AWS error in words that say what to do about it (the message alone, for anything else). */
+export function messageOf(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   const name = (err as { name?: string })?.name ?? '';
+  if (ACCESS_DENIED.test(name)) {
+    return `${message}: these AWS credentials may not do that. Scheduling needs what JobfleetStack.grantEnqueue grants, logs need grantLogReads, and list, dead letters and the console's fleet page need the operator grants in docs/deploy.md`;
+  }
   if (name === 'ResourceNotFoundException') return `${message}: the table does not exist here. Run \`npm start\` (or \`jobfleet local up\`) for the local fleet, or pass --stack NAME for a deployed one`;
   if (/Credentials/i.test(`${name} ${message}`)) return `no AWS credentials: ${message}. For the local fleet run \`npm start\` first; for AWS configure credentials (e.g. AWS_PROFILE) and pass --stack NAME`;
   if (/ECONNREFUSED/.test(message)) return `cannot reach AWS (${message}); is the local AWS running? \`jobfleet local status\``;
