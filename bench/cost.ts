@@ -14,6 +14,7 @@ import { EventBridgePublisher } from '../core/lifecycle/events';
 import { createServices } from '../core/services';
 import { runLocalStatusEvents } from '../functions/status-events/local-poller';
 import { JobfleetClient } from '../core/sdk/client';
+import { DEFAULT_TICKER_OPTIONS } from '../functions/ticker/config';
 import { noMetrics } from '../functions/ticker/metrics';
 import { SqsDispatcher } from '../functions/ticker/sqs-dispatcher';
 import { Ticker } from '../functions/ticker/tick';
@@ -38,6 +39,8 @@ const PRICE = {
 
 interface CostRun {
   readonly ticks: number;
+  /** Tasks whose logs shared one S3 PUT, on average (the log batcher's packing). */
+  readonly tasksPerLogPut: number;
   /** Time spent inside ticks, per task (the ticker Lambda's busy time). */
   readonly tickMsPerTask: number;
   readonly writeUnits: Record<string, number>;
@@ -91,12 +94,15 @@ async function costRun(tasks: number, events: boolean): Promise<CostRun> {
     const deadline = Date.now() + 120_000;
     let ticks = 0;
     let tickMs = 0;
+    // Ticks start every tickIntervalMs, as the Lambda's loop does (functions/ticker/loop.ts):
+    // its reads per task depend on that cadence.
     while (ended < tasks && Date.now() < deadline) {
       const tickStarted = performance.now();
       await ticker.tick(Date.now());
-      tickMs += performance.now() - tickStarted;
+      const took = performance.now() - tickStarted;
+      tickMs += took;
       ticks++;
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, Math.max(0, DEFAULT_TICKER_OPTIONS.tickIntervalMs - took)));
     }
     if (ended < tasks) throw new Error(`only ${ended} of ${tasks} tasks ended`);
     await runner.stop();
@@ -118,17 +124,19 @@ async function costRun(tasks: number, events: boolean): Promise<CostRun> {
     // Reads: a strongly consistent read of a small item is one unit; queries of the empty
     // ticker partitions are counted as one unit each (an upper bound).
     const reads = sum('DynamoDB.', ['GetItem', 'BatchGetItem', 'Query']);
+    const s3Puts = sum('S3.', ['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
     const dollars = {
       'DynamoDB writes': units.total() * PRICE.writeUnit,
       'DynamoDB reads (upper bound)': reads * PRICE.readUnit,
       SQS: sum('SQS.') * PRICE.sqsRequest,
       // PUT-class requests: single PUTs and every multipart call (batched logs, large logs and results).
-      'S3 (log upload)': sum('S3.', ['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']) * PRICE.s3Put,
+      'S3 (log upload)': s3Puts * PRICE.s3Put,
       // Billed per event (up to 10 share a PutEvents call).
       EventBridge: published * PRICE.event,
     };
     return {
       ticks,
+      tasksPerLogPut: s3Puts > 0 ? tasks / s3Puts : Number.NaN,
       tickMsPerTask: tickMs / tasks,
       writeUnits: Object.fromEntries(Object.entries(units.snapshot()).map(([k, v]) => [k, perTask(v)])),
       writeUnitsPerTask: perTask(units.total()),
@@ -181,12 +189,14 @@ export async function benchCost(given?: { cpuSecondsPerTask: number; rssGbSecond
     console.log(
       `  compute per million       ${f(computeDollars)} = runner ${runnerPart ? `${f(runnerPart.dollars * 1e6)} (${f(runnerPart.vcpuSeconds * 1000, 1)} vCPU-ms + ${f(runnerPart.gbSeconds * 1000, 1)} GB-ms billed per task at the small class's ${classVcpu} vCPU / ${classMemoryGb} GB; from ${compute?.from})` : 'n/a (no runner bench figures yet)'} + ticker ${f(tickerDollarsPerTask(tickerGbS) * 1e6)} (${f(tickerGbS * 1000, 3)} GB-ms per task in ticks)`,
     );
+    console.log(`  S3 per million            ${f(s3)} (${f(run.tasksPerLogPut, 1)} tasks' logs per PUT)   target: <= 0.50  ${s3 <= 0.5 ? 'OK' : 'MISS'}`);
     console.log(`  $ per million, total      ${f(withoutCompute + computeDollars)}`);
     (section.dollarsPerMillion as Record<string, unknown>)[events ? 'eventsOn' : 'eventsOff'] = {
       total: round(withoutCompute + computeDollars, 3),
       withoutCompute: round(withoutCompute, 3),
       compute: round(computeDollars, 3),
       s3: round(s3, 3),
+      tasksPerLogPut: round(run.tasksPerLogPut, 2),
       breakdown: Object.fromEntries(Object.entries(run.dollarsPerMillion).map(([k, v]) => [k, round(v, 3)])),
       callsPerTask: Object.fromEntries(Object.entries(run.callsPerTask).map(([k, v]) => [k, round(v, 3)])),
       tickerGbSecondsPerTask: round(tickerGbS, 6),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -8,8 +8,18 @@ import { createRunnerApp } from '../runner/app';
 import type { TaskSummary } from '../runner/execute';
 import type { TestEnvironment } from '../test/support/resources';
 
-/** A runner of the 'small' class in this process, on `services` (whose clients a bench may instrument). */
+const BUILT = join(__dirname, '..', 'dist');
+
+/**
+ * A runner of the 'small' class in this process, on `services` (whose clients a bench may
+ * instrument). Its sandboxes run the built JavaScript (`npm run build`), as in the container
+ * image: this process may run from source, but a sandbox booting tsx would cost several times a
+ * production one.
+ */
 export async function startInProcessRunner(env: TestEnvironment, services: Services, options: { slots: number; onTaskEnd: (summary: TaskSummary) => void }) {
+  const childEntry = join(BUILT, 'runner', 'sandbox', 'child.js');
+  const jobsRoot = join(BUILT, 'jobs');
+  if (!existsSync(childEntry) || !existsSync(jobsRoot)) throw new Error(`${childEntry} or ${jobsRoot} is missing: run \`npm run build\` first`);
   const workDir = mkdtempSync(join(tmpdir(), 'bench-runner-'));
   const app = await createRunnerApp({
     env: {
@@ -22,7 +32,9 @@ export async function startInProcessRunner(env: TestEnvironment, services: Servi
       RUNNER_WAIT_TIME_SECONDS: '1',
       RUNNER_WORK_DIR: workDir,
       RUNNER_HEARTBEAT_FILE: 'none',
+      JOBFLEET_JOBS_ROOT: jobsRoot,
     },
+    childEntry,
     services,
     catalogue: repoCatalogue,
     logger: pino({ level: 'silent' }),

@@ -22,6 +22,7 @@ import type { TaskRecord } from '../core/model/task';
 import { JobfleetClient } from '../core/sdk/client';
 import type { SchedEntry } from '../core/store/task-store';
 import { runLoop, sleep } from '../functions/ticker/loop';
+import { RUNNER_NODE_FLAGS } from '../core/config/runner-node-flags';
 import { noMetrics } from '../functions/ticker/metrics';
 import { SqsDispatcher } from '../functions/ticker/sqs-dispatcher';
 import { Ticker } from '../functions/ticker/tick';
@@ -55,7 +56,7 @@ async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item
 
 function spawnRunner(env: TestEnvironment, id: string, onEnd: () => void): { child: ChildProcess; ready: Promise<void>; workDir: string } {
   const workDir = mkdtempSync(join(tmpdir(), `bench-pipeline-${id}-`));
-  const child = spawn(process.execPath, [join(REPO, 'dist', 'runner', 'main.js')], {
+  const child = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(REPO, 'dist', 'runner', 'main.js')], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -37,6 +37,8 @@ export interface RunnerAppOptions {
   readonly sts?: STSClient;
   /** @default systemClock */
   readonly clock?: Clock;
+  /** The sandbox's entry (`.ts`: run through tsx). @default the child next to this module (defaultChildEntry) */
+  readonly childEntry?: string;
 }
 
 export interface RunnerApp {
@@ -53,7 +55,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   const runtime = options.services?.config ?? loadRuntimeConfig(options.env);
   const runnerEnv = parseRunnerEnv(options.env);
   const catalogue = options.catalogue ?? loadCatalogueModule(cataloguePath(runnerEnv));
-  const childEntry = defaultChildEntry();
+  const childEntry = options.childEntry ?? defaultChildEntry();
   const fromSource = childEntry.endsWith('.ts');
   const jobs = new JobIndex(catalogue, { ...(runnerEnv.JOBFLEET_JOBS_ROOT ? { root: runnerEnv.JOBFLEET_JOBS_ROOT } : {}), preferTypeScript: fromSource });
   const config = resolveRunnerConfig(runnerEnv, runtime, {

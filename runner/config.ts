@@ -26,7 +26,13 @@ export const RunnerEnvSchema = z.object({
   RUNNER_WAIT_TIME_SECONDS: int(0, 20).default(20),
   RUNNER_POLL_ERROR_DELAY_MS: envDuration(1).default(1000),
   /** A busy runner waits up to this long for more free slots before a receive (one SQS request brings up to 10 messages). */
-  RUNNER_RECEIVE_LINGER_MS: envDuration(0, 5000).default(100),
+  RUNNER_RECEIVE_LINGER_MS: envDuration(0, 5000).default(250),
+  /**
+   * A started task's message waits up to this long to share a DeleteMessageBatch call with others
+   * (up to 10). Keep it well below the queue's visibility timeout (60 s as deployed): a message
+   * redelivered before its delete costs a receive and a read, and is dropped as stale.
+   */
+  RUNNER_DELETE_LINGER_MS: envDuration(0, 20_000).default(2000),
   RUNNER_STOP_TIMEOUT_MS: envDuration(0).default(110_000),
   RUNNER_CANCEL_GRACE_MS: envDuration(0).default(10_000),
   RUNNER_TIMEOUT_GRACE_MS: envDuration(0).default(1000),
@@ -46,7 +52,7 @@ export const RunnerEnvSchema = z.object({
   RUNNER_RESULT_INLINE_BYTES: int(0, 256 * 1024).default(32 * 1024),
   /** Sandboxes kept forked and warm ahead of time while idle. */
   RUNNER_SPARES: int(0, 64).default(1),
-  /** At most this many warm spares when busy, sized to recent demand. @default the runner's slots */
+  /** At most this many warm spares when busy, sized to recent demand. @default a quarter of the slots (at least RUNNER_SPARES) */
   RUNNER_MAX_SPARES: int(0, 64).optional(),
   RUNNER_WORK_DIR: z.string().min(1).optional(),
   RUNNER_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -105,6 +111,7 @@ export interface RunnerConfig {
   readonly waitTimeSeconds: number;
   readonly pollErrorDelayMs: number;
   readonly receiveLingerMs: number;
+  readonly deleteLingerMs: number;
   readonly stopTimeoutMs: number;
   readonly cancelGraceMs: number;
   readonly timeoutGraceMs: number;
@@ -181,6 +188,7 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     waitTimeSeconds: env.RUNNER_WAIT_TIME_SECONDS,
     pollErrorDelayMs: env.RUNNER_POLL_ERROR_DELAY_MS,
     receiveLingerMs: env.RUNNER_RECEIVE_LINGER_MS,
+    deleteLingerMs: env.RUNNER_DELETE_LINGER_MS,
     stopTimeoutMs: env.RUNNER_STOP_TIMEOUT_MS,
     cancelGraceMs: env.RUNNER_CANCEL_GRACE_MS,
     timeoutGraceMs: env.RUNNER_TIMEOUT_GRACE_MS,
@@ -192,7 +200,9 @@ export function resolveRunnerConfig(env: RunnerEnv, runtime: RuntimeConfig, cata
     logBatch: { maxDelayMs: env.RUNNER_LOG_BATCH_DELAY_MS, maxBatchBytes: env.RUNNER_LOG_BATCH_BYTES, ownObjectBytes: env.RUNNER_LOG_OWN_OBJECT_BYTES },
     inlineResultBytes: env.RUNNER_RESULT_INLINE_BYTES,
     spares: env.RUNNER_SPARES,
-    maxSpares: Math.max(env.RUNNER_SPARES, env.RUNNER_MAX_SPARES ?? Math.min(slots, 64)),
+    // Each spare is a booted Node process held in memory; a quarter of the slots covers the demand
+    // of short tasks (spares.ts sizes them to it) without holding a process per slot.
+    maxSpares: Math.max(env.RUNNER_SPARES, env.RUNNER_MAX_SPARES ?? Math.min(Math.ceil(slots / 4), 64)),
     workDir: env.RUNNER_WORK_DIR ?? join(tmpdir(), `jobfleet-runner-${runnerId.replace(/[^A-Za-z0-9_.-]/g, '_')}`),
     logLevel: env.RUNNER_LOG_LEVEL,
     jobLogLevel: env.RUNNER_JOB_LOG_LEVEL,

@@ -297,13 +297,15 @@ export class TaskExecution {
         this.recording = true;
         recorded = (await this.finish(outcome, log, nextRunOf(report, task))) !== 'lost';
       }
-      const finishMs = now() - finishStarted;
+      const recordedAt = now();
+      const finishMs = recordedAt - finishStarted;
       fence.stop();
       await heartbeat.stop();
+      // After the outcome: the clean-up delays no task, so it is not part of the overhead.
       await workspace.remove().catch((err) => this.log.warn({ err }, 'could not remove the task directory'));
 
       const endedAt = now();
-      const durationMs = endedAt - this.timing.receivedAt;
+      const durationMs = recordedAt - this.timing.receivedAt;
       const lost = !recorded;
       const summary: TaskSummary = {
         taskId: task.id,

@@ -37,8 +37,6 @@ export interface RunnerDeps {
 
 const POISON_MEMORY = 1000;
 const SHUTDOWN_FINISH_CAP_MS = 30_000;
-/** How long a started task's message waits to share a DeleteMessageBatch call with others. */
-const DELETE_LINGER_MS = 200;
 
 /**
  * The runner: long-polls its class's queue only when its free slots can hold the class's
@@ -70,7 +68,7 @@ export class Runner {
     this.workspaces = deps.workspaces ?? new FsWorkspaces(config.workDir, config.logCapBytes, this.clock);
     this.log = deps.logger;
     this.deletes = new DeleteBatcher(deps.queue, {
-      lingerMs: DELETE_LINGER_MS,
+      lingerMs: config.deleteLingerMs,
       clock: this.clock,
       onError: (err, count) => this.log.warn({ err, count }, 'could not delete messages; their redelivery will be dropped as stale'),
     });

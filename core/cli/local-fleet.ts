@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { RUNNER_NODE_FLAGS } from '../config/runner-node-flags';
 import { LOCAL_ENV_FILE, LOCAL_STATE_DIR } from './environment';
 
 /**
@@ -19,10 +20,10 @@ export interface LocalProcess {
   readonly log: string;
 }
 
-const PROCESSES: readonly { name: string; entry: string; env?: Record<string, string> }[] = [
+const PROCESSES: readonly { name: string; entry: string; env?: Record<string, string>; nodeFlags?: readonly string[] }[] = [
   { name: 'ticker', entry: 'functions/ticker/local.ts' },
-  { name: 'runner-small', entry: 'runner/main.ts', env: { RUNNER_CLASS: 'small', RUNNER_ID: 'local-small' } },
-  { name: 'runner-large', entry: 'runner/main.ts', env: { RUNNER_CLASS: 'large', RUNNER_ID: 'local-large' } },
+  { name: 'runner-small', entry: 'runner/main.ts', env: { RUNNER_CLASS: 'small', RUNNER_ID: 'local-small' }, nodeFlags: RUNNER_NODE_FLAGS },
+  { name: 'runner-large', entry: 'runner/main.ts', env: { RUNNER_CLASS: 'large', RUNNER_ID: 'local-large' }, nodeFlags: RUNNER_NODE_FLAGS },
   { name: 'status-events', entry: 'functions/status-events/local.ts' },
 ];
 
@@ -66,7 +67,7 @@ export async function localUp(log: (line: string) => void, options: { detached?:
     }
     const logFile = path.join(LOCAL_STATE_DIR, `${p.name}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, ['--import', 'tsx', p.entry], {
+    const child = spawn(process.execPath, [...(p.nodeFlags ?? []), '--import', 'tsx', p.entry], {
       cwd: ROOT,
       env: { ...process.env, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID || 'test', AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY || 'test', ...env, ...p.env },
       stdio: ['ignore', fd, fd],

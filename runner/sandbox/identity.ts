@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { ConfigError } from '../../core/errors';
 
 /**
@@ -45,15 +45,31 @@ export function processesOf(uid: number, proc = '/proc'): number[] {
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const status = readFileSync(`${proc}/${name}/status`, 'utf8');
-      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
-      if (line && [line[1], line[2], line[3]].some((u) => Number(u) === uid)) pids.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
+    const status = statusHead(`${proc}/${name}/status`);
+    const line = status === undefined ? null : /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
+    if (line && [line[1], line[2], line[3]].some((u) => Number(u) === uid)) pids.push(Number(name));
   }
   return pids;
+}
+
+/** The Uid line is the ninth of a status file, well inside its first 1 KiB. */
+const STATUS_HEAD = Buffer.alloc(1024);
+
+/**
+ * The start of a /proc status file, or undefined if the process is gone. Every sandbox's start and
+ * end scans all of /proc, so this reads one small buffer per process, not the whole file as UTF-8.
+ */
+function statusHead(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const length = readSync(fd, STATUS_HEAD, 0, STATUS_HEAD.length, 0);
+    return STATUS_HEAD.toString('latin1', 0, length);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export class IdentityPool {

@@ -212,6 +212,7 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
       jobLogLevel: 'silent',
       protectionReleaseDelayMs: 1000,
       receiveLingerMs: 100,
+      deleteLingerMs: 200,
       logBatch: { maxDelayMs: 2000, maxBatchBytes: 5 << 20, ownObjectBytes: 1 << 20 },
       maxSpares: 0,
     };

@@ -120,6 +120,8 @@ export function testRunnerEnv(env: TestEnvironment, overrides: Record<string, st
     RUNNER_PROGRESS_INTERVAL_MS: '200',
     RUNNER_PROTECTION_RELEASE_DELAY_MS: '100',
     RUNNER_LOG_BATCH_DELAY_MS: '200',
+    // Below the 1 s visibility timeout some tests give their queue.
+    RUNNER_DELETE_LINGER_MS: '200',
     ...overrides,
   };
 }
