@@ -18,7 +18,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CredentialsEndpoint } from './credentials-endpoint';
 import { StsJobCredentials } from './job-credentials';
 import { sandboxEnvironment } from './sandbox/environment';
-import { IdentityPool } from './sandbox/identity';
+import { IdentityPool, uidBlockSize } from './sandbox/identity';
 import { defaultChildEntry, SandboxPool, tsxExecArgv } from './sandbox/sandbox';
 
 export interface RunnerAppOptions {
@@ -82,6 +82,9 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
   for (const job of roles) if (!jobs.get(job)) logger.warn({ job }, 'RUNNER_JOB_ROLES names a job this runner\'s catalogue does not have');
   const sts = roles.length > 0 ? (options.sts ?? new STSClient({ region: runtime.region, maxAttempts: 3, ...(runtime.endpoint ? { endpoint: runtime.endpoint } : {}) })) : undefined;
   if (!config.sandboxUids) logger.warn('sandboxes run under the runner\'s own uid (RUNNER_SANDBOX_UIDS=none, or the runner is not root): job code can signal the runner and read its environment through /proc');
+  // A block of the uid range for this runner alone: others on this host take other blocks.
+  const identities = config.sandboxUids ? await IdentityPool.claim(config.sandboxUids, uidBlockSize(config.slots, config.maxSpares)) : undefined;
+  if (identities) logger.info({ sandboxUids: `${identities.uids.first}-${identities.uids.last}` }, 'sandbox uid block claimed');
   const protection = new ScaleInProtection(protectionPort, logger, { releaseDelayMs: config.protectionReleaseDelayMs, ...(options.clock ? { clock: options.clock } : {}) });
   const files = options.files ?? new S3FileSink(services.clients.s3, { bucket: runtime.bucket });
   const logs = new LogBatcher(files, {
@@ -104,7 +107,7 @@ export async function createRunnerApp(options: RunnerAppOptions): Promise<Runner
           entry: childEntry,
           execArgv,
           env: sandboxEnvironment(options.env),
-          ...(config.sandboxUids ? { identities: new IdentityPool(config.sandboxUids) } : {}),
+          ...(identities ? { identities } : {}),
           ...(sts ? { credentials: new StsJobCredentials(sts, jobRoles), credentialsEndpoint: new CredentialsEndpoint() } : {}),
         },
         config.spares,

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { ConfigError } from '../../core/errors';
+import { claimUidBlock, type UidBlock } from './uid-block';
 
 /**
  * Unprivileged user ids for sandboxes: each live sandbox runs under a uid (and gid) of its own,
@@ -36,6 +37,11 @@ export function parseIdentityRange(value: string, isRoot: boolean, field = 'RUNN
 
 /** Processes running under `uid`, from /proc (Linux). */
 export function processesOf(uid: number, proc = '/proc'): number[] {
+  return processesIn({ first: uid, last: uid }, proc);
+}
+
+/** Processes whose real, effective or saved uid is in `range`, from /proc (Linux). */
+export function processesIn(range: IdentityRange, proc = '/proc'): number[] {
   const pids: number[] = [];
   let entries: string[];
   try {
@@ -43,13 +49,32 @@ export function processesOf(uid: number, proc = '/proc'): number[] {
   } catch {
     return pids;
   }
+  const inRange = (u: string | undefined) => Number(u) >= range.first && Number(u) <= range.last;
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
     const status = statusHead(`${proc}/${name}/status`);
     const line = status === undefined ? null : /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
-    if (line && [line[1], line[2], line[3]].some((u) => Number(u) === uid)) pids.push(Number(name));
+    if (line && [line[1], line[2], line[3]].some(inRange)) pids.push(Number(name));
   }
   return pids;
+}
+
+function killAll(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/**
+ * Uids per runner's block (uid-block.ts): twice the sandboxes it can have alive at once (every
+ * slot busy, every spare warm, one being handed over), so a released uid rests before reuse.
+ */
+export function uidBlockSize(slots: number, maxSpares: number): number {
+  return Math.max(64, 2 * (slots + maxSpares + 1));
 }
 
 /** The Uid line is the ninth of a status file, well inside its first 1 KiB. */
@@ -72,46 +97,61 @@ function statusHead(path: string): string | undefined {
   }
 }
 
+/**
+ * Hands out the uids of one runner's block (uid-block.ts: no other runner on the host uses
+ * them), round-robin, so a released uid rests before it is reused. Releasing a uid kills whatever
+ * still runs under it (a script's helper that escaped its process group), so a uid is only ever
+ * handed out with nothing left under it.
+ */
 export class IdentityPool {
   private readonly inUse = new Set<number>();
   private next: number;
 
+  private readonly block?: UidBlock;
+  private readonly proc: string;
+
   constructor(
     private readonly range: IdentityRange,
-    /** Where this runner starts in the range: runners sharing a host (local mode) start apart. */
-    offset = process.pid,
-    private readonly running: (uid: number) => number[] = processesOf,
+    options: { readonly block?: UidBlock; readonly proc?: string } = {},
   ) {
-    this.next = range.first + (offset % (range.last - range.first + 1));
+    this.next = range.first;
+    this.block = options.block;
+    this.proc = options.proc ?? '/proc';
+    // A runner that held the block before and died may have left escaped helpers under its uids.
+    killAll(processesIn(range, this.proc));
   }
 
-  /**
-   * A uid no live sandbox has, and no process at all runs under (another runner on this host may
-   * hold it: releasing a uid kills everything under it); round-robin, so a released uid rests
-   * before it is reused.
-   */
+  /** Claims a block of `range` for this runner on this host (uid-block.ts), and its pool. */
+  static async claim(range: IdentityRange, blockSize: number): Promise<IdentityPool> {
+    const block = await claimUidBlock(range, blockSize);
+    return new IdentityPool(block.range, { block });
+  }
+
   acquire(): SandboxIdentity {
     const size = this.range.last - this.range.first + 1;
     for (let i = 0; i < size; i++) {
       const uid = this.next;
       this.next = uid === this.range.last ? this.range.first : uid + 1;
-      if (this.inUse.has(uid) || this.running(uid).length > 0) continue;
+      if (this.inUse.has(uid)) continue;
       this.inUse.add(uid);
       return { uid, gid: uid };
     }
-    throw new Error(`all ${size} sandbox uids (${this.range.first}-${this.range.last}) are in use; widen RUNNER_SANDBOX_UIDS`);
+    throw new Error(`all ${size} sandbox uids of this runner's block (${this.range.first}-${this.range.last}) are in use; widen RUNNER_SANDBOX_UIDS`);
   }
 
   /** Kills whatever still runs under the uid, then frees it. */
   release(identity: SandboxIdentity): void {
-    for (const pid of processesOf(identity.uid)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
+    killAll(processesOf(identity.uid, this.proc));
     this.inUse.delete(identity.uid);
+  }
+
+  /** Gives the block back to the host (the runner's stop, once no sandbox is left). */
+  close(): void {
+    this.block?.release();
+  }
+
+  get uids(): IdentityRange {
+    return this.range;
   }
 
   get size(): number {

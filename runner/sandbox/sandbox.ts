@@ -331,6 +331,8 @@ export class SandboxPool implements SandboxSource {
   close(): void {
     this.closed = true;
     for (const s of this.spares.splice(0)) s.kill();
+    // The runner stops only once its tasks have ended: no sandbox of its own is left to need a uid.
+    this.spec.identities?.close();
   }
 
   get size(): number {

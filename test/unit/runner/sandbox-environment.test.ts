@@ -1,5 +1,5 @@
 import { sandboxEnvironment, taskEnvironment } from '../../../runner/sandbox/environment';
-import { IdentityPool, parseIdentityRange } from '../../../runner/sandbox/identity';
+import { parseIdentityRange } from '../../../runner/sandbox/identity';
 import { assumeRoleRequest } from '../../../runner/job-credentials';
 
 describe('the sandbox environment', () => {
@@ -53,23 +53,6 @@ describe('sandbox uids', () => {
     expect(() => parseIdentityRange('100-200', true)).toThrow(/1000 or above/);
     expect(() => parseIdentityRange('61000-61001', false)).toThrow(/root/);
     expect(() => parseIdentityRange('lots', true)).toThrow(/range/);
-  });
-
-  it('gives each live sandbox a uid of its own, round-robin, and refuses when all are taken', () => {
-    const pool = new IdentityPool({ first: 70000, last: 70001 }, 0, () => []);
-    const a = pool.acquire();
-    const b = pool.acquire();
-    expect([a.uid, b.uid]).toEqual([70000, 70001]);
-    expect(a.gid).toBe(a.uid);
-    expect(() => pool.acquire()).toThrow(/widen RUNNER_SANDBOX_UIDS/);
-    pool.release(a);
-    expect(pool.acquire().uid).toBe(70000);
-  });
-
-  it('skips a uid that another runner on the same host is using, so it never kills that runner\'s sandbox', () => {
-    const busy = new Set([70000]);
-    const pool = new IdentityPool({ first: 70000, last: 70002 }, 0, (uid) => (busy.has(uid) ? [4242] : []));
-    expect(pool.acquire().uid).toBe(70001);
   });
 });
 
