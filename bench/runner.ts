@@ -417,6 +417,10 @@ export async function benchRunner(): Promise<RunnerFigures> {
   console.log(`\n-- ${sequential} no-op tasks one at a time (the runner's own overhead, uncontended by its other tasks)`);
   const latencyEnv = await createTestEnvironment('bench-runner-latency');
   try {
+    // A freshly started emulator (DynamoDB Local is a JVM) answers several times slower in its first
+    // minutes; the floor is measured on the warm one after the phase, so the phase gets it warm too.
+    const warmUp = await writeFloor(latencyEnv, 200);
+    console.log(`  emulator warm-up       ${warmUp.length} start + terminal writes, p50 ${f(percentile(warmUp, 50))} ms (not counted)`);
     const phase = await runPhase(latencyEnv, { ...common, tasks: sequential, feed: 'one-at-a-time' });
     const lines = overheadLines(phase, true);
     for (const line of lines.lines) console.log(line);
