@@ -14,7 +14,8 @@ export type Section = 'ticker' | 'runner' | 'cost' | 'pipeline' | 'simulation';
 export function currentCommit(): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: __dirname, encoding: 'utf8' }).trim().length > 0;
+    // The results file itself does not count: a bench of several sections rewrites it after each.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', ':(top)', ':(top,exclude)bench/results.json'], { cwd: __dirname, encoding: 'utf8' }).trim().length > 0;
     return dirty ? `${head}+dirty` : head;
   } catch {
     return 'unknown';
