@@ -81,8 +81,8 @@ export function uidBlockSize(slots: number, maxSpares: number): number {
 const STATUS_HEAD = Buffer.alloc(1024);
 
 /**
- * The start of a /proc status file, or undefined if the process is gone. Every sandbox's start and
- * end scans all of /proc, so this reads one small buffer per process, not the whole file as UTF-8.
+ * The start of a /proc status file, or undefined if the process is gone. Every sandbox's end scans
+ * all of /proc, so this reads one small buffer per process, not the whole file as UTF-8.
  */
 function statusHead(path: string): string | undefined {
   let fd: number | undefined;

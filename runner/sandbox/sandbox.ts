@@ -331,7 +331,8 @@ export class SandboxPool implements SandboxSource {
   close(): void {
     this.closed = true;
     for (const s of this.spares.splice(0)) s.kill();
-    // The runner stops only once its tasks have ended: no sandbox of its own is left to need a uid.
+    // Called at the end of the runner's stop, when its tasks have ended (or were killed past the
+    // stop timeout): its uid block goes back to the host.
     this.spec.identities?.close();
   }
 
