@@ -20,12 +20,36 @@ import type { Logger } from 'pino';
 import type { JobContext } from '../../core/job-contract';
 import { preciseNow, type AbortReason, type ChildMessage, type ParentMessage, type ResultPayload, type RunRequest } from './protocol';
 
-// Blocking writes to the runner's pipes, so nothing printed is lost when the script (or this
-// file) calls process.exit. Node writes to a non-blocking pipe asynchronously, and an exit drops
-// what is still queued; started through setpriv, the pipes arrive non-blocking.
-for (const stream of [process.stdout, process.stderr]) {
-  (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle?.setBlocking?.(true);
+/**
+ * Blocking writes to the runner's pipes, so nothing printed is lost when the script (or this
+ * file) calls process.exit. Node writes to a non-blocking pipe asynchronously, and an exit drops
+ * what is still queued; started through setpriv, the pipes arrive non-blocking.
+ *
+ * Node creates process.stdout and process.stderr on first use, and each costs a fresh process
+ * about 2 ms of CPU; a script that prints nothing need not pay for them. So each is made blocking
+ * when it is first created (its getter wrapped), not created here.
+ */
+function blockingOnFirstUse(name: 'stdout' | 'stderr'): void {
+  const setBlocking = (stream: NodeJS.WriteStream) => (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle?.setBlocking?.(true);
+  const descriptor = Object.getOwnPropertyDescriptor(process, name);
+  const create = descriptor?.get;
+  if (!descriptor || !create || !descriptor.configurable) {
+    setBlocking(process[name]);
+    return;
+  }
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: descriptor.enumerable ?? true,
+    get(): NodeJS.WriteStream {
+      const stream = create.call(process) as NodeJS.WriteStream;
+      setBlocking(stream);
+      Object.defineProperty(process, name, { configurable: true, enumerable: descriptor.enumerable ?? true, get: create });
+      return stream;
+    },
+  });
 }
+blockingOnFirstUse('stdout');
+blockingOnFirstUse('stderr');
 
 const controller = new AbortController();
 let stage: 'idle' | 'load' | 'run' | 'ending' = 'idle';
