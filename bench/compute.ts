@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Compute in the price. Fargate bills a runner's reserved vCPU and memory for its wall time; a
@@ -47,4 +47,60 @@ export function cpuSecondsOf(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** A process's own CPU seconds and its reaped children's (for a runner: its sandboxes), apart. */
+export function cpuSplitOf(pid: number): { own: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i] ?? 0));
+    return { own: ((utime ?? 0) + (stime ?? 0)) / TICKS_PER_SECOND, children: ((cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND };
+  } catch {
+    return { own: Number.NaN, children: Number.NaN };
+  }
+}
+
+/** Parent pid and command line of every process, from /proc. */
+function processTable(): Map<number, { ppid: number; cmdline: string }> {
+  const table = new Map<number, { ppid: number; cmdline: string }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      table.set(Number(name), { ppid, cmdline: readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0/g, ' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/**
+ * CPU seconds the local AWS has used so far: LocalStack's runtime and everything under it
+ * (DynamoDB Local's JVM), live processes and reaped ones. NaN when no LocalStack runs on this host
+ * (an endpoint elsewhere). On 2 shared cores the emulator competes with the runner for the same
+ * CPU, so its share per task is part of what bounds the runner's throughput here.
+ */
+export function emulatorCpuSeconds(): number {
+  const table = processTable();
+  const roots = [...table].filter(([, p]) => p.cmdline.includes('localstack.runtime.main')).map(([pid]) => pid);
+  if (roots.length === 0) return Number.NaN;
+  const tree = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of table) {
+      if (tree.has(p.ppid) && !tree.has(pid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let seconds = 0;
+  for (const pid of tree) {
+    const { own, children } = cpuSplitOf(pid);
+    if (Number.isFinite(own)) seconds += own + children;
+  }
+  return seconds;
 }

@@ -11,7 +11,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { FleetConfig } from '../core/config/fleet';
@@ -28,6 +28,7 @@ import { SqsDispatcher } from '../functions/ticker/sqs-dispatcher';
 import { Ticker } from '../functions/ticker/tick';
 import repoCatalogue from '../jobs/catalogue';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
+import { cpuSplitOf, emulatorCpuSeconds } from './compute';
 import { round, writeSection } from './results';
 
 const REPO = join(__dirname, '..');
@@ -100,7 +101,15 @@ interface PipelineRun {
   readonly lagMs: { p50: number; p99: number };
   readonly ticks: number;
   readonly completed: number;
+  /** CPU seconds from t0 to the last end: the runners', their sandboxes', this process's (the ticker) and the local AWS's. */
+  readonly cpu: { runners: number; sandboxes: number; ticker: number; emulator: number };
 }
+
+/** CPU seconds so far of this process (user + system). */
+const ownCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function pipeline(env: TestEnvironment, tasks: number): Promise<PipelineRun> {
   const services = env.services;
@@ -124,6 +133,8 @@ async function pipeline(env: TestEnvironment, tasks: number): Promise<PipelineRu
     metrics: noMetrics,
     options: {},
   });
+  const runnerCpu = () => runners.map((r) => cpuSplitOf(r.child.pid as number)).reduce((a, b) => ({ own: a.own + b.own, children: a.children + b.children }), { own: 0, children: 0 });
+  const cpuAtT0 = { ...runnerCpu(), ticker: ownCpuSeconds(), emulator: emulatorCpuSeconds() };
   const t0 = Date.now();
   let ticks = 0;
   let lastReport = t0;
@@ -152,6 +163,8 @@ async function pipeline(env: TestEnvironment, tasks: number): Promise<PipelineRu
     if (records.every((r) => r.status === 'completed' && r.effectsDone) || Date.now() > settle) break;
     await sleep(500);
   }
+  const cpuAtEnd = { ...runnerCpu(), ticker: ownCpuSeconds(), emulator: emulatorCpuSeconds() };
+  const cpu = { runners: cpuAtEnd.own - cpuAtT0.own, sandboxes: cpuAtEnd.children - cpuAtT0.children, ticker: cpuAtEnd.ticker - cpuAtT0.ticker, emulator: cpuAtEnd.emulator - cpuAtT0.emulator };
   for (const r of runners) r.child.kill('SIGTERM');
   await Promise.all(runners.map((r) => new Promise((res) => (r.child.exitCode !== null ? res(null) : r.child.once('exit', res)))));
   for (const r of runners) rmSync(r.workDir, { recursive: true, force: true });
@@ -159,16 +172,17 @@ async function pipeline(env: TestEnvironment, tasks: number): Promise<PipelineRu
   const lastEnd = Math.max(...records.map((r) => r.endedAt ?? 0));
   const lags = records.filter((r) => r.startedAt !== undefined).map((r) => (r.startedAt as number) - t0);
   const seconds = (lastEnd - t0) / 1000;
-  return { tasks, writeSeconds, seconds, tasksPerSecond: completed / seconds, lagMs: { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99) }, ticks, completed };
+  return { tasks, writeSeconds, seconds, tasksPerSecond: completed / seconds, lagMs: { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99) }, ticks, completed, cpu };
 }
 
 /** The floor: the minimal calls per task, `inFlight` tasks at a time, in groups of `group` sharing their SQS batches. */
-async function floor(env: TestEnvironment, tasks: number, inFlight: number, group: number): Promise<{ seconds: number; tasksPerSecond: number }> {
+async function floor(env: TestEnvironment, tasks: number, inFlight: number, group: number): Promise<{ seconds: number; tasksPerSecond: number; cpu: { client: number; emulator: number } }> {
   const { store } = env.services;
   const snapshot = { ...repoCatalogue.get('noop').snapshot, slotClass: 'large' };
   const queueUrl = env.config.queueUrls.large as string;
   const sqs = env.clients.sqs;
   const groups = Array.from({ length: Math.ceil(tasks / group) }, (_, i) => Math.min(group, tasks - i * group));
+  const cpuBefore = { client: ownCpuSeconds(), emulator: emulatorCpuSeconds() };
   const started = Date.now();
   await inParallel(groups, Math.max(1, Math.round(inFlight / group)), async (size) => {
     const now = Date.now();
@@ -198,7 +212,8 @@ async function floor(env: TestEnvironment, tasks: number, inFlight: number, grou
     await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: handles.map((h, n) => ({ Id: String(n), ReceiptHandle: h })) }));
   });
   const seconds = (Date.now() - started) / 1000;
-  return { seconds, tasksPerSecond: tasks / seconds };
+  const cpu = { client: ownCpuSeconds() - cpuBefore.client, emulator: emulatorCpuSeconds() - cpuBefore.emulator };
+  return { seconds, tasksPerSecond: tasks / seconds, cpu };
 }
 
 export async function benchPipeline(): Promise<void> {
@@ -216,6 +231,15 @@ export async function benchPipeline(): Promise<void> {
     const ratio = fl.tasksPerSecond / run.tasksPerSecond;
     console.log(`  floor                  ${f(fl.tasksPerSecond, 2)} tasks/s (${tasks} tasks, ${RUNNERS * SLOTS} in flight, SQS batches of ${group}; ${f(fl.seconds)} s)`);
     console.log(`  floor / pipeline       ${f(ratio, 2)} x   target: <= 1.3  ${ratio <= 1.3 ? 'OK' : 'MISS'}`);
+    // Both are CPU-bound on this machine's shared cores: the CPU each spends per task explains the ratio.
+    const ms = (seconds: number, n: number) => (seconds * 1000) / n;
+    const p = { runners: ms(run.cpu.runners, run.completed), sandboxes: ms(run.cpu.sandboxes, run.completed), ticker: ms(run.cpu.ticker, run.completed), emulator: ms(run.cpu.emulator, run.completed) };
+    const pipelineCpu = p.runners + p.sandboxes + p.ticker + p.emulator;
+    const fc = { client: ms(fl.cpu.client, tasks), emulator: ms(fl.cpu.emulator, tasks) };
+    const floorCpu = fc.client + fc.emulator;
+    const cores = cpus().length;
+    console.log(`  CPU per task, pipeline runners ${f(p.runners)} + sandboxes ${f(p.sandboxes)} + ticker and bench process ${f(p.ticker)} + the local AWS ${f(p.emulator)} = ${f(pipelineCpu)} ms (${cores} cores: at most ${f((cores * 1000) / pipelineCpu, 2)} tasks/s)`);
+    console.log(`  CPU per task, floor    client ${f(fc.client)} + the local AWS ${f(fc.emulator)} = ${f(floorCpu)} ms (at most ${f((cores * 1000) / floorCpu, 2)} tasks/s): the pipeline spends ${f(pipelineCpu / floorCpu, 2)} x the floor's CPU per task`);
     writeSection('pipeline', {
       tasks,
       runners: RUNNERS,
@@ -226,6 +250,9 @@ export async function benchPipeline(): Promise<void> {
       sdkWriteSeconds: round(run.writeSeconds, 1),
       floorTasksPerSecond: round(fl.tasksPerSecond, 2),
       floorRatio: round(ratio, 3),
+      cpuMsPerTask: { runners: round(p.runners, 1), sandboxes: round(p.sandboxes, 1), ticker: round(p.ticker, 1), emulator: round(p.emulator, 1) },
+      floorCpuMsPerTask: { client: round(fc.client, 1), emulator: round(fc.emulator, 1) },
+      cpuRatio: round(pipelineCpu / floorCpu, 3),
     });
   } finally {
     await env.cleanup();

@@ -35,7 +35,7 @@ import { awsClients } from '../test/support/aws';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
 import repoCatalogue from '../jobs/catalogue';
 import { countCalls } from './call-counter';
-import { cpuSecondsOf } from './compute';
+import { cpuSecondsOf, cpuSplitOf, emulatorCpuSeconds } from './compute';
 import { round, writeSection } from './results';
 import { startInProcessRunner } from './in-process-runner';
 
@@ -193,6 +193,8 @@ interface Phase {
   readonly ends: TaskEndLine[];
   /** CPU seconds (runner + reaped sandboxes) from the first task's end to the last sample. */
   readonly cpuSeconds: number;
+  /** The same CPU apart: the runner's own, its reaped sandboxes', and the local AWS's (NaN if not on this host). */
+  readonly cpuSplit: { readonly runner: number; readonly sandboxes: number; readonly emulator: number };
   /** RSS of runner + sandboxes integrated over the same time, GB x s. */
   readonly rssGbSeconds: number;
   readonly samples: { done: number; self: number; tree: number; pssTree: number; processes: number }[];
@@ -257,11 +259,15 @@ async function runPhase(env: TestEnvironment, options: { tasks: number; slots: n
   let lastSampleAt = 0;
   let rssGbSeconds = 0;
   let cpuAtEnd = Number.NaN;
+  let splitAtFirstEnd: { own: number; children: number; emulator: number } | undefined;
   const sample = () => {
     const rss = rssOfTree(child.pid as number);
     const at = Date.now();
     if (ends.length > 0) {
-      if (cpuAtFirstEnd === undefined) cpuAtFirstEnd = cpuSecondsOf(child.pid as number);
+      if (cpuAtFirstEnd === undefined) {
+        cpuAtFirstEnd = cpuSecondsOf(child.pid as number);
+        splitAtFirstEnd = { ...cpuSplitOf(child.pid as number), emulator: emulatorCpuSeconds() };
+      }
       else rssGbSeconds += (rss.tree / 1024 ** 3) * ((at - lastSampleAt) / 1000);
       cpuAtEnd = cpuSecondsOf(child.pid as number);
     }
@@ -292,11 +298,17 @@ async function runPhase(env: TestEnvironment, options: { tasks: number; slots: n
   }
   const finishedAt = Date.now();
   sample();
+  const splitAtEnd = { ...cpuSplitOf(child.pid as number), emulator: emulatorCpuSeconds() };
+  const cpuSplit = {
+    runner: splitAtEnd.own - (splitAtFirstEnd?.own ?? Number.NaN),
+    sandboxes: splitAtEnd.children - (splitAtFirstEnd?.children ?? Number.NaN),
+    emulator: splitAtEnd.emulator - (splitAtFirstEnd?.emulator ?? Number.NaN),
+  };
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   rmSync(workDir, { recursive: true, force: true });
   if (ends.length < tasks) console.log(`!! only ${ends.length} of ${tasks} tasks ended before the deadline${stderr.length ? `; stderr: ${stderr.join('').slice(0, 500)}` : ''}`);
-  return { ends, cpuSeconds: cpuAtEnd - (cpuAtFirstEnd ?? Number.NaN), rssGbSeconds, samples, peakTree, peakPssTree, wallS: (finishedAt - startedAt) / 1000, fromFirstEndS: (finishedAt - firstEndAt) / 1000, stderr: stderr.join('') };
+  return { ends, cpuSeconds: cpuAtEnd - (cpuAtFirstEnd ?? Number.NaN), cpuSplit, rssGbSeconds, samples, peakTree, peakPssTree, wallS: (finishedAt - startedAt) / 1000, fromFirstEndS: (finishedAt - firstEndAt) / 1000, stderr: stderr.join('') };
 }
 
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
@@ -383,6 +395,9 @@ async function rawSpawnRate(count: number, concurrency: number): Promise<{ perSe
   return { perSecond: count / seconds, cpuMsEach: ((childCpu[0] ?? Number.NaN) * 1000) / count };
 }
 
+/** The no-op throughput with 8 slots that issue 14 measured on the day it was filed (two runs). */
+const ISSUE_TASKS_PER_SECOND = { low: 10.7, high: 17.3 };
+
 export interface RunnerFigures {
   readonly overheadMs: { p50: number; p99: number };
   readonly tasksPerSecond: number;
@@ -392,6 +407,10 @@ export interface RunnerFigures {
   readonly ownOverheadMs: { p50: number; p99: number };
   readonly writeFloorMs: { p50: number; p99: number };
   readonly cpuSecondsPerTask: number;
+  /** CPU ms per task of the runner, its sandboxes and the local AWS (which shares the cores here). */
+  readonly cpuMsPerTask: { runner: number; sandboxes: number; emulator: number };
+  /** Cores / all of that: the most tasks per second this machine's CPU allows. */
+  readonly cpuCeilingTasksPerSecond: number;
   readonly rssGbSecondsPerTask: number;
   readonly rawNodeSpawnsPerSecond: number;
   readonly throughputVsRawSpawn: number;
@@ -467,6 +486,16 @@ export async function benchRunner(): Promise<RunnerFigures> {
     const cpuPerTask = phase.cpuSeconds / Math.max(1, ends.length - 1);
     const rssGbSPerTask = phase.rssGbSeconds / Math.max(1, ends.length - 1);
     console.log(`  compute per task       ${f(cpuPerTask * 1000)} ms CPU (runner + sandboxes), ${f(rssGbSPerTask * 1000, 3)} GB-ms of RSS`);
+    const perTaskMs = (seconds: number) => (seconds * 1000) / Math.max(1, ends.length - 1);
+    const split = { runner: perTaskMs(phase.cpuSplit.runner), sandboxes: perTaskMs(phase.cpuSplit.sandboxes), emulator: perTaskMs(phase.cpuSplit.emulator) };
+    const allIn = split.runner + split.sandboxes + split.emulator;
+    const cores = cpus().length;
+    const ceiling = (cores * 1000) / allIn;
+    console.log(`  CPU per task, apart    runner ${f(split.runner)} + sandboxes ${f(split.sandboxes)} + the local AWS ${f(split.emulator)} = ${f(allIn)} ms: ${cores} cores allow at most ${f(ceiling)} tasks/s here (measured ${f(tps)}, ${f((tps / ceiling) * 100, 0)} % of it)`);
+    // What a doubling would take on this machine, next to what cannot be cut: a bare Node start and the emulator's share.
+    console.log(`  twice ${f(ISSUE_TASKS_PER_SECOND.low)}-${f(ISSUE_TASKS_PER_SECOND.high)} tasks/s (the issue's day) needs ${f((cores * 1000) / (2 * ISSUE_TASKS_PER_SECOND.high), 0)}-${f((cores * 1000) / (2 * ISSUE_TASKS_PER_SECOND.low), 0)} ms of CPU per task all in; a bare \`node -e 0\` takes ${f(raw.cpuMsEach)} and the local AWS ${f(split.emulator)} of it`);
+    figures.cpuMsPerTask = split;
+    figures.cpuCeilingTasksPerSecond = ceiling;
     figures.tasksPerSecond = tps;
     figures.cpuSecondsPerTask = cpuPerTask;
     figures.rssGbSecondsPerTask = rssGbSPerTask;
@@ -499,6 +528,8 @@ export async function benchRunner(): Promise<RunnerFigures> {
     ownOverheadMs: { p50: round(result.ownOverheadMs.p50, 1), p99: round(result.ownOverheadMs.p99, 1) },
     writeFloorMs: { p50: round(result.writeFloorMs.p50, 1), p99: round(result.writeFloorMs.p99, 1) },
     cpuSecondsPerTask: round(result.cpuSecondsPerTask, 4),
+    cpuMsPerTask: { runner: round(result.cpuMsPerTask.runner, 1), sandboxes: round(result.cpuMsPerTask.sandboxes, 1), emulator: round(result.cpuMsPerTask.emulator, 1) },
+    cpuCeilingTasksPerSecond: round(result.cpuCeilingTasksPerSecond, 2),
     rssGbSecondsPerTask: round(result.rssGbSecondsPerTask, 6),
     rawNodeSpawnsPerSecond: round(result.rawNodeSpawnsPerSecond, 2),
     throughputVsRawSpawn: round(result.throughputVsRawSpawn, 3),
