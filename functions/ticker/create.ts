@@ -51,6 +51,6 @@ export async function runTicker(p: TickerProcess, shouldContinue: (now: number, 
     onError: (err) => p.logger.error({ err }, 'tick failed; the next tick starts over'),
     ...(signal ? { signal } : {}),
   });
-  const released = await p.ticker.releaseRemaining(Date.now, (ms) => sleep(ms));
+  const released = await p.ticker.releaseRemaining();
   return { ...summary, released };
 }

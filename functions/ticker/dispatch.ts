@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../core/clock';
 import { ClaimConflictError } from '../../core/errors';
 import { finishTask, type LifecycleDeps } from '../../core/lifecycle/finish';
 import { concurrencyScopes, type SchedEntry } from '../../core/store/task-store';
@@ -16,6 +17,10 @@ export interface DispatchDeps {
   readonly dispatchWindowMs: number;
   readonly claimConcurrency: number;
   readonly logger: Logger;
+  /** Tells whether a task claimed ahead of time has fallen due by the time its claim completes. */
+  readonly clock: Pick<Clock, 'now'>;
+  /** Takes the message of a task claimed ahead of time, to be sent at its due time. */
+  hold(message: HeldMessage): void;
 }
 
 export interface DispatchReport {
@@ -57,12 +62,12 @@ export class Dispatcher {
   /**
    * `due` holds entries due at or before `now`; `upcoming` (optional) entries falling due within
    * the look-ahead. Upcoming tasks are claimed after every due one, as of their due time, and
-   * come back as held messages for the caller to send at that time.
+   * their messages handed to `hold`, to be sent at that time; one whose due time has come by the
+   * end of its claim (a long tick) is sent with the due ones instead.
    */
-  async dispatch(due: readonly SchedEntry[], budget: DispatchBudget, now: number, upcoming: readonly SchedEntry[] = []): Promise<{ report: DispatchReport; held: HeldMessage[] }> {
+  async dispatch(due: readonly SchedEntry[], budget: DispatchBudget, now: number, upcoming: readonly SchedEntry[] = []): Promise<DispatchReport> {
     const { logger, routes } = this.deps;
     const report = emptyDispatchReport();
-    const held: HeldMessage[] = [];
     const pool = new Pool(this.deps.claimConcurrency, (err) => {
       report.errors++;
       logger.error({ err }, 'dispatch step failed; a later tick retries it');
@@ -104,7 +109,7 @@ export class Dispatcher {
         }
         report.claimed++;
         logger.debug({ taskId: entry.id, job: entry.job, slotClass: entry.slotClass, priority: priorityOf(entry), dueAt: entry.at, ahead }, 'claimed');
-        if (ahead) held.push({ at: entry.at, slotClass: entry.slotClass, message: { taskId: entry.id, token: claim.token } });
+        if (ahead && entry.at > this.deps.clock.now()) this.deps.hold({ at: entry.at, slotClass: entry.slotClass, message: { taskId: entry.id, token: claim.token } });
         else outbox.add(entry.slotClass, { taskId: entry.id, token: claim.token });
       });
     }
@@ -113,7 +118,7 @@ export class Dispatcher {
     await pool.drain();
     await outbox.flush();
     this.suspects = suspects;
-    return { report, held };
+    return report;
   }
 
   /** Sends held messages now (their due time has come), in batches of ten per class. */

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../core/clock';
 import type { FleetConfig } from '../../core/config/fleet';
 import type { RuntimeConfig } from '../../core/config/runtime';
 import type { LifecycleDeps } from '../../core/lifecycle/finish';
 import type { SchedEntry } from '../../core/store/task-store';
 import { DEFAULT_TICKER_OPTIONS, type TickerOptions } from './config';
 import { Dispatcher, emptyDispatchReport, type DispatchReport, type HeldMessage } from './dispatch';
+import { HeldMessages } from './held-messages';
 import { DispatchBudget, holdersByScope, oldestDueLag, slotDemand, slotLimits, slotsByClass } from './headroom';
 import { emfDocuments, type MetricsSink } from './metrics';
 import { Reaper, emptyReapReport, type ReapReport } from './reaper';
@@ -20,6 +22,8 @@ export interface TickerDeps {
   readonly logger: Logger;
   readonly metrics: MetricsSink;
   readonly options?: Partial<TickerOptions>;
+  /** Sends held messages at their due time. @default the wall clock */
+  readonly clock?: Clock;
 }
 
 export interface TickReport {
@@ -49,14 +53,17 @@ export interface TickReport {
  * lag, and log one line. Time is an argument: `tick(now)`.
  *
  * Look-ahead: tasks falling due before `now + lookaheadMs` are claimed in this tick (after every
- * due one, as of their due time) and their messages held in memory; `nextDueAt` tells the loop
- * when to tick again, and that tick sends them first thing, so they leave at their due time
- * whatever the claim rate. `releaseRemaining` sends what is still held before the process ends;
- * if it dies instead, the reaper puts those tasks back after the dispatch window.
+ * due one, as of their due time) and their messages held in memory, each sent on a timer at its
+ * due time, even while a tick is still claiming: they leave at their due time whatever the claim
+ * rate. `releaseRemaining` sends what is still held before the process ends; if it dies instead,
+ * the reaper puts those tasks back after the dispatch window.
  */
 export class Ticker {
   readonly options: TickerOptions;
-  private held: HeldMessage[] = [];
+  private readonly held: HeldMessages;
+  /** What the held messages' sends did since the last tick reported them. */
+  private released = emptyDispatchReport();
+  private releasedTotal = 0;
   private readonly routes: Map<string, Route>;
   private readonly classes: string[];
   private readonly limits: Map<string, number>;
@@ -64,6 +71,7 @@ export class Ticker {
   private readonly reaper: Reaper;
 
   constructor(private readonly deps: TickerDeps) {
+    const clock = deps.clock ?? systemClock;
     const options = { ...DEFAULT_TICKER_OPTIONS, ...deps.options };
     // A held task must be sent long before the reaper would take it for lost.
     this.options = { ...options, lookaheadMs: Math.min(options.lookaheadMs, Math.floor(deps.config.dispatchWindowMs / 2)) };
@@ -80,7 +88,10 @@ export class Ticker {
       dispatchWindowMs: deps.config.dispatchWindowMs,
       claimConcurrency: this.options.claimConcurrency,
       logger: deps.logger,
+      clock,
+      hold: (message) => this.held.hold([message]),
     });
+    this.held = new HeldMessages(clock, (ready) => this.send(ready));
     this.reaper = new Reaper({
       lifecycle: deps.lifecycle,
       dispatchWindowMs: deps.config.dispatchWindowMs,
@@ -105,9 +116,8 @@ export class Ticker {
       });
     const shardList = Array.from({ length: shards }, (_, s) => s);
     const upTo = now + this.options.lookaheadMs;
-    // Messages held for tasks claimed ahead of time go out first, alongside the reads.
-    const released = emptyDispatchReport();
-    const releasing = this.releaseDue(now, released);
+    // Held messages whose timer has not fired yet (a late timer) go out first, alongside the reads.
+    const releasing = this.held.releaseDue(now);
     // Every in-flight entry comes with the due ones, not only those due for a look: their slots are the classes' load.
     const partitions = await Promise.all(
       this.classes.flatMap((slotClass) => shardList.map((shard) => guarded({ slotClass, shard }, lifecycle.store.querySched(slotClass, shard, upTo, this.options.maxDuePerPartition)))),
@@ -129,17 +139,18 @@ export class Ticker {
     const demand = slotDemand(fleetClasses, inFlight, due);
     const lag = oldestDueLag(fleetClasses, due, now);
 
-    const [{ report: dispatch, held }, reap] = await Promise.all([
-      due.length + upcoming.length > 0 ? this.dispatcher.dispatch(due, budget, now, upcoming) : { report: emptyDispatchReport(), held: [] },
+    const [dispatch, reap] = await Promise.all([
+      due.length + upcoming.length > 0 ? this.dispatcher.dispatch(due, budget, now, upcoming) : emptyDispatchReport(),
       reapable.length > 0 ? this.reaper.reap(reapable, now) : emptyReapReport(),
       releasing,
     ]);
-    this.held.push(...held);
-    dispatch.dispatched += released.dispatched;
-    dispatch.sendFailed += released.sendFailed;
-    dispatch.errors += released.errors;
+    dispatch.dispatched += this.released.dispatched;
+    dispatch.sendFailed += this.released.sendFailed;
+    dispatch.errors += this.released.errors;
+    this.released = emptyDispatchReport();
+    // The loop ticks again when the first upcoming task falls due: one left pending (no headroom) gets its turn then.
     let nextDueAt: number | undefined;
-    for (const at of [...upcoming.map((e) => e.at), ...this.held.map((h) => h.at)]) if (nextDueAt === undefined || at < nextDueAt) nextDueAt = at;
+    for (const { at } of upcoming) if (nextDueAt === undefined || at < nextDueAt) nextDueAt = at;
 
     this.deps.metrics(emfDocuments(fleetClasses.map((c) => ({ slotClass: c, slotDemand: demand.get(c) ?? 0, oldestDueLagMs: lag.get(c) ?? 0 })), now));
     const report: TickReport = {
@@ -150,7 +161,7 @@ export class Ticker {
       dispatch,
       reap,
       ...(nextDueAt !== undefined ? { nextDueAt } : {}),
-      held: this.held.length,
+      held: this.held.size,
       demand: Object.fromEntries(demand),
       lagMs: Object.fromEntries(lag),
       queryErrors,
@@ -173,7 +184,7 @@ export class Ticker {
         ...(reap.runnerLost ? { runnerLost: reap.runnerLost } : {}),
         ...(reap.followUps ? { followUps: reap.followUps } : {}),
         ...(dispatch.sendFailed ? { sendFailed: dispatch.sendFailed } : {}),
-        ...(this.held.length ? { held: this.held.length } : {}),
+        ...(this.held.size ? { held: this.held.size } : {}),
         ...(errors ? { errors } : {}),
         durationMs: report.durationMs,
       },
@@ -182,23 +193,20 @@ export class Ticker {
     return report;
   }
 
-  /** Sends the held messages whose due time has come. */
-  private async releaseDue(now: number, report: DispatchReport): Promise<void> {
-    const ready = this.held.filter((h) => h.at <= now);
-    if (ready.length === 0) return;
-    this.held = this.held.filter((h) => h.at > now);
+  /** Sends held messages (their due time has come); what it did shows in the next tick's report. */
+  private async send(ready: readonly HeldMessage[]): Promise<void> {
+    const report = emptyDispatchReport();
     await this.dispatcher.release(ready, report);
+    this.released.dispatched += report.dispatched;
+    this.released.sendFailed += report.sendFailed;
+    this.released.errors += report.errors;
+    this.releasedTotal += report.dispatched;
   }
 
-  /** Before the process stops: waits for each held message's due time and sends it. */
-  async releaseRemaining(clock: () => number, sleep: (ms: number) => Promise<void>): Promise<number> {
-    const report = emptyDispatchReport();
-    while (this.held.length > 0) {
-      const next = Math.min(...this.held.map((h) => h.at));
-      const wait = next - clock();
-      if (wait > 0) await sleep(wait);
-      await this.releaseDue(Math.max(next, clock()), report);
-    }
-    return report.dispatched;
+  /** Before the process stops: waits for each held message's due time and sends it; returns how many went out. */
+  async releaseRemaining(): Promise<number> {
+    const before = this.releasedTotal;
+    await this.held.drain();
+    return this.releasedTotal - before;
   }
 }

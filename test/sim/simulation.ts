@@ -168,6 +168,7 @@ async function run(options: SimulationOptions, rng: Rng): Promise<SimulationResu
       sender: new SimDispatchSender(queues, proc),
       logger: silent,
       metrics: noMetrics,
+      clock: proc.clock,
       options: { tickIntervalMs: SIM.tickIntervalMs, lookaheadMs: 500, minTickGapMs: 100, claimConcurrency: 8, coldStartMs: SIM.coldStartMs },
     });
     void runLoop({

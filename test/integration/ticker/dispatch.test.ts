@@ -1,5 +1,30 @@
 import type { FleetConfig } from '../../../core/config/fleet';
+import { SqsDispatcher, type DispatchSender } from '../../../functions/ticker/sqs-dispatcher';
+import { ManualClock } from '../../support/manual-clock';
 import { LARGE_JOB, SMALL_JOB, T0, tickerHarness, type TickerHarness } from './harness';
+
+/** The SQS sender, noting the task ids it sent and letting a test wait for sends under way. */
+function recordingSender(h: TickerHarness): DispatchSender & { readonly sent: string[]; settled(): Promise<void> } {
+  const inner = new SqsDispatcher(h.services.clients.sqs, h.services.config.queueUrls);
+  const sent: string[] = [];
+  const sending = new Set<Promise<unknown>>();
+  return {
+    sent,
+    async settled() {
+      while (sending.size > 0) await Promise.all([...sending]);
+    },
+    send(slotClass, messages) {
+      const result = inner.send(slotClass, messages).then((r) => {
+        const failed = new Set(r.failed.map((m) => m.taskId));
+        sent.push(...messages.filter((m) => !failed.has(m.taskId)).map((m) => m.taskId));
+        return r;
+      });
+      const tracked = result.finally(() => sending.delete(tracked));
+      sending.add(tracked);
+      return result;
+    },
+  };
+}
 
 /** Capacity 2 (one runner of two slots), no margin: a saturated fleet. */
 const TINY_FLEET: FleetConfig = {
@@ -74,26 +99,43 @@ describe('routing, demand and look-ahead', () => {
     expect(line).toMatchObject({ claimed: 2, dispatched: 2, conflicts: 0, recovered: 0, lagMs: 10 });
   });
 
-  it('looks ahead: claims a task about to fall due and sends its message at the due time', async () => {
-    const ticker = h.newTicker({ lookaheadMs: 1000 });
+  it('looks ahead: claims a task about to fall due and sends its message at the due time, without waiting for a tick', async () => {
+    const clock = new ManualClock(T0 + 5_000);
+    const sender = recordingSender(h);
+    const ticker = h.newTicker({ lookaheadMs: 1000 }, h.services, sender, clock);
     const soon = await h.put({ dueAt: T0 + 5_400 });
     const later = await h.put({ dueAt: T0 + 7_000 });
     const report = await ticker.tick(T0 + 5_000);
     expect(report).toMatchObject({ nextDueAt: T0 + 5_400, held: 1, dispatch: { claimed: 1, dispatched: 0 } });
     expect(await h.get(soon.id)).toMatchObject({ status: 'queued', queuedAt: T0 + 5_400 });
     expect((await h.get(later.id)).status).toBe('pending');
-    expect(await h.receive('small')).toEqual([]);
     // Not yet: still held.
-    expect((await ticker.tick(T0 + 5_200)).dispatch.dispatched).toBe(0);
-    const atDue = await ticker.tick(T0 + 5_400);
-    expect(atDue).toMatchObject({ held: 0, dispatch: { claimed: 0, dispatched: 1 } });
+    await clock.advanceTo(T0 + 5_399);
+    expect(sender.sent).toEqual([]);
+    // At the due time its timer sends it, no tick needed; the next tick reports it.
+    await clock.advanceTo(T0 + 5_400);
+    await sender.settled();
+    expect(sender.sent).toEqual([soon.id]);
     expect((await h.receive('small')).map((m) => m.taskId)).toEqual([soon.id]);
+    expect(await ticker.tick(T0 + 5_400)).toMatchObject({ held: 0, dispatch: { claimed: 0, dispatched: 1 } });
     // What is still held when the process stops goes out at its due time.
+    await clock.advanceTo(T0 + 6_500);
     expect((await ticker.tick(T0 + 6_500)).held).toBe(1);
-    const clock = { now: T0 + 6_600 };
-    expect(await ticker.releaseRemaining(() => clock.now, async (ms) => void (clock.now += ms))).toBe(1);
-    expect(clock.now).toBe(T0 + 7_000);
+    const draining = ticker.releaseRemaining();
+    await clock.advanceTo(T0 + 7_000);
+    expect(await draining).toBe(1);
     expect((await h.receive('small')).map((m) => m.taskId)).toEqual([later.id]);
+  });
+
+  it('sends a task claimed ahead with the tick that claimed it when its due time passed during the claim', async () => {
+    // The tick read at 5000; by the time the claim completes the clock says 5500, past the due time.
+    const clock = new ManualClock(T0 + 5_500);
+    const ticker = h.newTicker({ lookaheadMs: 1000 }, h.services, undefined, clock);
+    const soon = await h.put({ dueAt: T0 + 5_400 });
+    const report = await ticker.tick(T0 + 5_000);
+    expect(report).toMatchObject({ held: 0, dispatch: { claimed: 1, dispatched: 1 } });
+    expect((await h.receive('small')).map((m) => m.taskId)).toEqual([soon.id]);
+    expect(await h.get(soon.id)).toMatchObject({ status: 'queued', queuedAt: T0 + 5_400 });
   });
 
   it('leaves a task whose concurrency limit is full pending, without a failed write', async () => {

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand, UpdateCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import pino from 'pino';
+import type { Clock } from '../../../core/clock';
 import type { FleetConfig } from '../../../core/config/fleet';
 import { finishTask, type TerminalOutcome } from '../../../core/lifecycle/finish';
 import { DEFAULT_BACKOFF } from '../../../core/model/backoff';
@@ -50,7 +51,8 @@ export interface TickerHarness {
   readonly logs: Record<string, unknown>[];
   readonly metrics: Record<string, unknown>[];
   /** A ticker on its own clients and services (another "instance"). */
-  newTicker(options?: Partial<TickerOptions>, services?: Services, sender?: DispatchSender): Ticker;
+  /** A ticker of its own; `clock` times the messages it holds for tasks claimed ahead (default the wall clock). */
+  newTicker(options?: Partial<TickerOptions>, services?: Services, sender?: DispatchSender, clock?: Clock): Ticker;
   put(input: Partial<NewTaskInput>, job?: JobSnapshot): Promise<TaskRecord>;
   /** Writes many tasks fast (BatchWrite), as the SDK would one by one. */
   putMany(tasks: readonly TaskRecord[]): Promise<void>;
@@ -75,8 +77,9 @@ export async function tickerHarness(prefix: string, o: HarnessOptions = {}): Pro
   const logs: Record<string, unknown>[] = [];
   const metrics: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const newTicker = (options: Partial<TickerOptions> = {}, svc: Services = services, sender?: DispatchSender) =>
+  const newTicker = (options: Partial<TickerOptions> = {}, svc: Services = services, sender?: DispatchSender, clock?: Clock) =>
     new Ticker({
+      ...(clock ? { clock } : {}),
       lifecycle: svc,
       config: svc.config,
       fleet,
