@@ -36,29 +36,26 @@ export function tickerDollarsPerTask(gbSecondsPerTask: number): number {
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU seconds of a process and of its reaped children (the sandboxes), from /proc/<pid>/stat. */
-export function cpuSecondsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-    return ((utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
+/** Fields of /proc/<pid>/stat after the command (which may hold spaces, in parentheses): state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14). */
+function statFields(pid: number | string): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** A process's own CPU seconds and its reaped children's (for a runner: its sandboxes), apart. */
 export function cpuSplitOf(pid: number): { own: number; children: number } {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i] ?? 0));
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(statFields(pid)[i] ?? 0));
     return { own: ((utime ?? 0) + (stime ?? 0)) / TICKS_PER_SECOND, children: ((cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND };
   } catch {
     return { own: Number.NaN, children: Number.NaN };
   }
+}
+
+/** CPU seconds of a process and of its reaped children (the sandboxes). */
+export function cpuSecondsOf(pid: number): number {
+  const { own, children } = cpuSplitOf(pid);
+  return own + children;
 }
 
 /** Parent pid and command line of every process, from /proc. */
@@ -67,14 +64,28 @@ function processTable(): Map<number, { ppid: number; cmdline: string }> {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(statFields(name)[1]);
       table.set(Number(name), { ppid, cmdline: readFileSync(`/proc/${name}/cmdline`, 'latin1').replace(/\0/g, ' ') });
     } catch {
       // gone meanwhile
     }
   }
   return table;
+}
+
+/** The live processes under `roots` (roots included), from /proc. */
+export function descendantsOf(roots: readonly number[], table = processTable()): Set<number> {
+  const tree = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of table) {
+      if (tree.has(p.ppid) && !tree.has(pid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return tree;
 }
 
 /**
@@ -87,18 +98,8 @@ export function emulatorCpuSeconds(): number {
   const table = processTable();
   const roots = [...table].filter(([, p]) => p.cmdline.includes('localstack.runtime.main')).map(([pid]) => pid);
   if (roots.length === 0) return Number.NaN;
-  const tree = new Set(roots);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, p] of table) {
-      if (tree.has(p.ppid) && !tree.has(pid)) {
-        tree.add(pid);
-        grew = true;
-      }
-    }
-  }
   let seconds = 0;
-  for (const pid of tree) {
+  for (const pid of descendantsOf(roots, table)) {
     const { own, children } = cpuSplitOf(pid);
     if (Number.isFinite(own)) seconds += own + children;
   }

@@ -19,7 +19,7 @@
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Catalogue } from '../core/catalogue';
@@ -35,7 +35,7 @@ import { awsClients } from '../test/support/aws';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
 import repoCatalogue from '../jobs/catalogue';
 import { countCalls } from './call-counter';
-import { cpuSecondsOf, cpuSplitOf, emulatorCpuSeconds } from './compute';
+import { cpuSecondsOf, cpuSplitOf, descendantsOf, emulatorCpuSeconds } from './compute';
 import { round, writeSection } from './results';
 import { startInProcessRunner } from './in-process-runner';
 
@@ -74,28 +74,7 @@ function percentile(values: readonly number[], p: number): number {
  * tree really holds, which is what the container's memory limit counts.
  */
 function rssOfTree(pid: number): { self: number; tree: number; pssTree: number; processes: number } {
-  const parents = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces) in parentheses: state, ppid, ...
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(Number(name), ppid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const tree = new Set([pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [child, parent] of parents) {
-      if (tree.has(parent) && !tree.has(child)) {
-        tree.add(child);
-        grew = true;
-      }
-    }
-  }
+  const tree = descendantsOf([pid]);
   const rss = (p: number): number => {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { JobContext } from '../../core/job-contract';
-import { preciseNow, type AbortReason, type ChildMessage, type ParentMessage, type ResultPayload, type RunRequest } from './protocol';
+import { preciseNow, SANDBOX_LOGGER_BUNDLE, type AbortReason, type ChildMessage, type ParentMessage, type ResultPayload, type RunRequest } from './protocol';
 
 /**
  * Blocking writes to the runner's pipes, so nothing printed is lost when the script (or this
@@ -231,11 +231,11 @@ async function loadModule(modulePath: string): Promise<unknown> {
 /**
  * pino, loaded on the script's first use of `ctx.logger`. A spare does not load it ahead: every
  * spare that idles would burn ~40 ms of CPU on it, for tasks that may never log. The build
- * bundles pino into one file next to this one (pino.bundle.js, runner/build/bundle-sandbox-logger.ts):
+ * bundles pino into one file next to this one (SANDBOX_LOGGER_BUNDLE, runner/build/bundle-sandbox-logger.ts):
  * Node reads and compiles one file instead of some forty, and the load costs about a third.
  */
 function loadPino(): typeof import('pino') {
-  const bundle = join(__dirname, 'pino.bundle.js');
+  const bundle = join(__dirname, SANDBOX_LOGGER_BUNDLE);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (existsSync(bundle) ? require(bundle) : require('pino')) as typeof import('pino');
 }

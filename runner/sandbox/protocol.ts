@@ -4,6 +4,9 @@
  * Plain JSON over the IPC channel: nothing here may depend on the rest of the runner.
  */
 
+/** pino bundled into one file, which the build puts next to the sandbox's entry (runner/build/bundle-sandbox-logger.ts). */
+export const SANDBOX_LOGGER_BUNDLE = 'pino.bundle.js';
+
 export interface RunRequest {
   readonly type: 'run';
   /** Absolute path of the job module, already resolved inside the catalogue root. */

@@ -12,6 +12,7 @@ import { newTask, type NewTaskInput } from '../../../core/model/new-task';
 import type { JobSnapshot, TaskRecord } from '../../../core/model/task';
 import { createRunnerApp, type RunnerApp, type RunnerAppOptions } from '../../../runner/app';
 import type { TaskSummary } from '../../../runner/execute';
+import type { RunRequest } from '../../../runner/sandbox/protocol';
 import { tsxExecArgv } from '../../../runner/sandbox/sandbox';
 import type { TestEnvironment } from '../../support/resources';
 import fixtures from '../../fixtures/jobs/catalogue';
@@ -198,6 +199,22 @@ export const pidOf = (t: TaskRecord): number | undefined => {
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const FIXTURE_CATALOGUE = join(REPO_ROOT, 'test', 'fixtures', 'jobs', 'catalogue.ts');
+
+/** What the runner asks a sandbox to run for the fixture job `test/fixtures/jobs/<job>.ts`, working in `dir`. */
+export function fixtureRunRequest(job: string, args: unknown, dir: string): RunRequest {
+  return {
+    type: 'run',
+    modulePath: join(REPO_ROOT, 'test', 'fixtures', 'jobs', `${job}.ts`),
+    args,
+    task: { taskId: `t-${job}`, job, attempt: 1, token: 'x', scheduledAt: 0 },
+    tmpDir: dir,
+    resultFile: join(dir, 'result.json'),
+    env: {},
+    inlineResultBytes: 10_000,
+    logLevel: 'info',
+    logCapBytes: 100_000,
+  };
+}
 
 export interface RunnerProcess {
   readonly child: ChildProcess;

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import type pinoModule from 'pino';
 import { Sandbox, tsxExecArgv } from '../../../runner/sandbox/sandbox';
 import { bundleSandboxLogger, SANDBOX_LOGGER_BUNDLE } from '../../../runner/build/bundle-sandbox-logger';
-import { REPO_ROOT } from './runner-harness';
+import { fixtureRunRequest, REPO_ROOT } from './runner-harness';
 
 jest.setTimeout(120_000);
 
 /**
  * The build bundles pino into one file for the sandboxes (a fresh process per task pays pino's
- * load once per task that logs; one file loads in less than half the time). The bundle must be
+ * load once per task that logs; one file loads in about a third of the time). The bundle must be
  * pino itself, and a built sandbox must use it.
  */
 describe('the sandboxes\' bundled pino', () => {
@@ -53,23 +53,12 @@ describe('the sandboxes\' bundled pino', () => {
     const sandbox = new Sandbox({ entry: join(dir, 'child.js'), execArgv: tsxExecArgv() });
     const output: Buffer[] = [];
     sandbox.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-    const report = await sandbox.run({
-      type: 'run',
-      modulePath: join(REPO_ROOT, 'test/fixtures/jobs/logger-source.ts'),
-      args: null,
-      task: { taskId: 't-logger', job: 'logger-source', attempt: 1, token: 'x', scheduledAt: 0 },
-      tmpDir: dir,
-      resultFile: join(dir, 'result.json'),
-      env: {},
-      inlineResultBytes: 10_000,
-      logLevel: 'info',
-      logCapBytes: 100_000,
-    });
+    const report = await sandbox.run(fixtureRunRequest('logger-source', null, dir));
     expect(report.exitCode).toBe(0);
     const result = report.done?.result;
     expect(result?.kind).toBe('inline');
     expect(JSON.parse((result as { json: string }).json)).toEqual({ bundle: true, pinoPackage: false });
     const line = Buffer.concat(output).toString('utf8').split('\n').find((l) => l.includes('logged through ctx.logger'));
-    expect(JSON.parse(line as string)).toMatchObject({ level: 30, taskId: 't-logger', job: 'logger-source', attempt: 1, answer: 42 });
+    expect(JSON.parse(line as string)).toMatchObject({ level: 30, taskId: 't-logger-source', job: 'logger-source', attempt: 1, answer: 42 });
   });
 });

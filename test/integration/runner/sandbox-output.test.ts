@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultChildEntry, Sandbox, tsxExecArgv } from '../../../runner/sandbox/sandbox';
-import { REPO_ROOT } from './runner-harness';
+import { fixtureRunRequest } from './runner-harness';
 
 jest.setTimeout(120_000);
 
@@ -28,18 +28,7 @@ describe('sandbox output: nothing printed is lost at an exit', () => {
       setTimeout(() => stdout.resume(), 2);
     });
     const lines = 10_000;
-    const report = await sandbox.run({
-      type: 'run',
-      modulePath: join(REPO_ROOT, 'test/fixtures/jobs/print-then-exit.ts'),
-      args: { lines, code },
-      task: { taskId: 't-print', job: 'print-then-exit', attempt: 1, token: 'x', scheduledAt: 0 },
-      tmpDir: dir,
-      resultFile: join(dir, 'result.json'),
-      env: {},
-      inlineResultBytes: 10_000,
-      logLevel: 'info',
-      logCapBytes: 100_000,
-    });
+    const report = await sandbox.run(fixtureRunRequest('print-then-exit', { lines, code }, dir));
     expect(report.exitCode).toBe(code);
     const printed = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
     expect(printed).toHaveLength(lines + 1);
