@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { HeldMessage } from '../../../functions/ticker/dispatch';
 import { HeldMessages } from '../../../functions/ticker/held-messages';
 import { ManualClock } from '../../support/manual-clock';
@@ -69,5 +70,39 @@ describe('messages held for tasks claimed ahead of time', () => {
     finish();
     await draining;
     expect(done.sort()).toEqual(['x', 'y']);
+  });
+
+  it('whatever the order of holds, hand releases and time, sends every message exactly once, never before its due time and never after the clock passed it', async () => {
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('hold' as const), dueIn: fc.array(fc.integer({ min: -50, max: 500 }), { minLength: 1, maxLength: 4 }) }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 300 }) }),
+      fc.record({ kind: fc.constant('release' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 30 }), async (steps) => {
+        const { clock, sends, messages } = held(10_000);
+        const dueAt = new Map<string, number>();
+        for (const s of steps) {
+          if (s.kind === 'hold') {
+            const batch = s.dueIn.map((d, i) => message(`m${dueAt.size + i}`, clock.now() + d));
+            for (const h of batch) dueAt.set(h.message.taskId, h.at);
+            messages.hold(batch);
+          } else if (s.kind === 'advance') {
+            await clock.advance(s.ms);
+            // Everything due by now has gone out.
+            const sent = new Set(sends.flatMap(([, ids]) => ids));
+            for (const [id, at] of dueAt) if (at <= clock.now()) expect(sent.has(id)).toBe(true);
+          } else await messages.releaseDue();
+        }
+        const draining = messages.drain();
+        await clock.advance(1_000);
+        await draining;
+        const sent = sends.flatMap(([at, ids]) => ids.map((id) => [id, at] as const));
+        expect(sent.map(([id]) => id).sort()).toEqual([...dueAt.keys()].sort());
+        for (const [id, at] of sent) expect(at).toBeGreaterThanOrEqual(dueAt.get(id) as number);
+        expect(clock.pending).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
