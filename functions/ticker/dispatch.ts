@@ -41,6 +41,13 @@ export interface DispatchReport {
 
 export const emptyDispatchReport = (): DispatchReport => ({ claimed: 0, dispatched: 0, conflicts: 0, limited: 0, expired: 0, invalid: 0, sendFailed: 0, errors: 0 });
 
+/** Adds what sends of held messages did (`from`) into `into`. */
+export function addSends(into: DispatchReport, from: Pick<DispatchReport, 'dispatched' | 'sendFailed' | 'errors'>): void {
+  into.dispatched += from.dispatched;
+  into.sendFailed += from.sendFailed;
+  into.errors += from.errors;
+}
+
 /** A task claimed ahead of its due time, whose message is held back until then. */
 export interface HeldMessage {
   readonly at: number;

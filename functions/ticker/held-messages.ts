@@ -21,17 +21,17 @@ export class HeldMessages {
     return this.held.length;
   }
 
-  hold(messages: readonly HeldMessage[]): void {
-    if (messages.length === 0) return;
-    this.held.push(...messages);
-    this.arm();
+  hold(message: HeldMessage): void {
+    this.held.push(message);
+    // Called once per claim of a burst: only a message earlier than the timer moves it.
+    if (!this.timer || message.at < this.timer.at) this.arm(message.at);
   }
 
   /** Sends every message due by `now`; resolves when that send has settled. */
   releaseDue(now = this.clock.now()): Promise<void> {
     const ready = this.held.filter((h) => h.at <= now);
     if (ready.length > 0) this.held = this.held.filter((h) => h.at > now);
-    this.arm();
+    this.arm(this.held.length > 0 ? Math.min(...this.held.map((h) => h.at)) : undefined);
     if (ready.length === 0) return Promise.resolve();
     const sent = this.send(ready).finally(() => this.sending.delete(sent));
     this.sending.add(sent);
@@ -48,10 +48,9 @@ export class HeldMessages {
     while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
   }
 
-  /** One timer, for the earliest due time held. */
-  private arm(): void {
-    const next = this.held.length > 0 ? Math.min(...this.held.map((h) => h.at)) : undefined;
-    if (this.timer && next !== undefined && this.timer.at <= next) return;
+  /** One timer, for the earliest due time held (`next`; none when nothing is held). */
+  private arm(next: number | undefined): void {
+    if (this.timer && next !== undefined && this.timer.at === next) return;
     this.timer?.handle.cancel();
     this.timer = undefined;
     if (next === undefined) return;

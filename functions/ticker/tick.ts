@@ -5,7 +5,7 @@ import type { RuntimeConfig } from '../../core/config/runtime';
 import type { LifecycleDeps } from '../../core/lifecycle/finish';
 import type { SchedEntry } from '../../core/store/task-store';
 import { DEFAULT_TICKER_OPTIONS, type TickerOptions } from './config';
-import { Dispatcher, emptyDispatchReport, type DispatchReport, type HeldMessage } from './dispatch';
+import { addSends, Dispatcher, emptyDispatchReport, type DispatchReport, type HeldMessage } from './dispatch';
 import { HeldMessages } from './held-messages';
 import { DispatchBudget, holdersByScope, oldestDueLag, slotDemand, slotLimits, slotsByClass } from './headroom';
 import { emfDocuments, type MetricsSink } from './metrics';
@@ -54,8 +54,8 @@ export interface TickReport {
  *
  * Look-ahead: tasks falling due before `now + lookaheadMs` are claimed in this tick (after every
  * due one, as of their due time) and their messages held in memory, each sent on a timer at its
- * due time, even while a tick is still claiming: they leave at their due time whatever the claim
- * rate. `releaseRemaining` sends what is still held before the process ends; if it dies instead,
+ * due time, even while a tick is still claiming: a task leaves at its due time, or as soon as its
+ * claim completes if that is later. `releaseRemaining` sends what is still held before the process ends; if it dies instead,
  * the reaper puts those tasks back after the dispatch window.
  */
 export class Ticker {
@@ -63,7 +63,6 @@ export class Ticker {
   private readonly held: HeldMessages;
   /** What the held messages' sends did since the last tick reported them. */
   private released = emptyDispatchReport();
-  private releasedTotal = 0;
   private readonly routes: Map<string, Route>;
   private readonly classes: string[];
   private readonly limits: Map<string, number>;
@@ -89,7 +88,7 @@ export class Ticker {
       claimConcurrency: this.options.claimConcurrency,
       logger: deps.logger,
       clock,
-      hold: (message) => this.held.hold([message]),
+      hold: (message) => this.held.hold(message),
     });
     this.held = new HeldMessages(clock, (ready) => this.send(ready));
     this.reaper = new Reaper({
@@ -144,9 +143,7 @@ export class Ticker {
       reapable.length > 0 ? this.reaper.reap(reapable, now) : emptyReapReport(),
       releasing,
     ]);
-    dispatch.dispatched += this.released.dispatched;
-    dispatch.sendFailed += this.released.sendFailed;
-    dispatch.errors += this.released.errors;
+    addSends(dispatch, this.released);
     this.released = emptyDispatchReport();
     // The loop ticks again when the first upcoming task falls due: one left pending (no headroom) gets its turn then.
     let nextDueAt: number | undefined;
@@ -195,18 +192,17 @@ export class Ticker {
 
   /** Sends held messages (their due time has come); what it did shows in the next tick's report. */
   private async send(ready: readonly HeldMessage[]): Promise<void> {
+    // A report of its own: a tick may swap `released` for a fresh one while this send is under way.
     const report = emptyDispatchReport();
     await this.dispatcher.release(ready, report);
-    this.released.dispatched += report.dispatched;
-    this.released.sendFailed += report.sendFailed;
-    this.released.errors += report.errors;
-    this.releasedTotal += report.dispatched;
+    addSends(this.released, report);
   }
 
   /** Before the process stops: waits for each held message's due time and sends it; returns how many went out. */
   async releaseRemaining(): Promise<number> {
-    const before = this.releasedTotal;
+    // No tick runs any more, so nothing resets `released` meanwhile.
+    const before = this.released.dispatched;
     await this.held.drain();
-    return this.releasedTotal - before;
+    return this.released.dispatched - before;
   }
 }

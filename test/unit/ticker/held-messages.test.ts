@@ -16,8 +16,9 @@ function held(start = 0) {
 describe('messages held for tasks claimed ahead of time', () => {
   it('sends each at its due time on a timer, with every other message due by then, and no earlier', async () => {
     const { clock, sends, messages } = held(1_000);
-    messages.hold([message('b', 1_400), message('a', 1_300)]);
-    messages.hold([message('c', 1_300)]);
+    messages.hold(message('b', 1_400));
+    messages.hold(message('a', 1_300));
+    messages.hold(message('c', 1_300));
     await clock.advanceTo(1_299);
     expect(sends).toEqual([]);
     await clock.advanceTo(1_300);
@@ -33,8 +34,8 @@ describe('messages held for tasks claimed ahead of time', () => {
 
   it('moves its timer earlier when an earlier message comes, and sends a message released by hand only once', async () => {
     const { clock, sends, messages } = held(0);
-    messages.hold([message('late', 900)]);
-    messages.hold([message('early', 200)]);
+    messages.hold(message('late', 900));
+    messages.hold(message('early', 200));
     await clock.advanceTo(200);
     expect(sends).toEqual([[200, ['early']]]);
     await messages.releaseDue(950);
@@ -48,7 +49,7 @@ describe('messages held for tasks claimed ahead of time', () => {
 
   it('sends a message already due at once', async () => {
     const { clock, sends, messages } = held(500);
-    messages.hold([message('overdue', 400)]);
+    messages.hold(message('overdue', 400));
     await clock.advance(0);
     expect(sends).toEqual([[500, ['overdue']]]);
   });
@@ -62,7 +63,8 @@ describe('messages held for tasks claimed ahead of time', () => {
       await slowSend;
       done.push(...ready.map((h) => h.message.taskId));
     });
-    messages.hold([message('x', 100), message('y', 300)]);
+    messages.hold(message('x', 100));
+    messages.hold(message('y', 300));
     let drained = false;
     const draining = messages.drain().then(() => void (drained = true));
     await clock.advanceTo(300);
@@ -86,7 +88,7 @@ describe('messages held for tasks claimed ahead of time', () => {
           if (s.kind === 'hold') {
             const batch = s.dueIn.map((d, i) => message(`m${dueAt.size + i}`, clock.now() + d));
             for (const h of batch) dueAt.set(h.message.taskId, h.at);
-            messages.hold(batch);
+            for (const h of batch) messages.hold(h);
           } else if (s.kind === 'advance') {
             await clock.advance(s.ms);
             // Everything due by now has gone out.
