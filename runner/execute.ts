@@ -298,6 +298,7 @@ export class TaskExecution {
         recorded = (await this.finish(outcome, log, nextRunOf(report, task))) !== 'lost';
       }
       const recordedAt = now();
+      if (this.sandbox) this.deps.pool.settled?.(this.sandbox);
       const finishMs = recordedAt - finishStarted;
       fence.stop();
       await heartbeat.stop();

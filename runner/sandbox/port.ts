@@ -63,6 +63,11 @@ export interface SandboxSource {
   /** Starts warming spares, if any. */
   start(): void;
   take(): TaskSandbox;
+  /**
+   * The task that took `sandbox` is recorded (or given up): a spare that replaces it may boot now
+   * without slowing that task. @default nothing waits for it
+   */
+  settled?(sandbox: TaskSandbox): void;
   /** Ends the spares; `take` still works for what is being handed back. */
   close(): void;
 }

@@ -89,6 +89,8 @@ export class VirtualSandbox implements TaskSandbox {
 /** Hands out virtual sandboxes running `script`, and remembers them. */
 export class VirtualSandboxes implements SandboxSource {
   readonly taken: VirtualSandbox[] = [];
+  /** Called when the runner says the task of a taken sandbox is recorded (`settled`). */
+  onSettled?: (sandbox: VirtualSandbox) => void;
 
   constructor(
     private readonly clock: Clock,
@@ -102,6 +104,10 @@ export class VirtualSandboxes implements SandboxSource {
     const sandbox = new VirtualSandbox(this.clock, this.script);
     this.taken.push(sandbox);
     return sandbox;
+  }
+
+  settled(sandbox: VirtualSandbox): void {
+    this.onSettled?.(sandbox);
   }
 }
 

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { DEFAULT_BACKOFF } from '../../../core/model/backoff';
+import { taskKey } from '../../../core/model/keys';
 import { newTask } from '../../../core/model/new-task';
 import type { JobSnapshot } from '../../../core/model/task';
 import type { RunnableJob } from '../../../runner/catalogue';
@@ -64,7 +65,7 @@ async function execution(script: VirtualScript, job: JobSnapshot = snapshot) {
     services.table.cut = cut;
     return t;
   };
-  return { clock, services, task, sandbox, log: () => workspaces.logs.get(`${task.id}-${task.attempt}`)!, summary: () => summary, stored };
+  return { clock, services, task, sandbox, sandboxes, log: () => workspaces.logs.get(`${task.id}-${task.attempt}`)!, summary: () => summary, stored };
 }
 
 describe('self-fencing (invariant 6): a runner that cannot prove its lease stops the script before the lease ends', () => {
@@ -138,5 +139,18 @@ describe('the time limit is the script\'s own (invariant 8)', () => {
     expect(sandbox.aborts).toEqual([]);
     await clock.advance(1);
     expect(sandbox.aborts).toEqual(['timeout']);
+  });
+});
+
+describe('the sandbox pool hears when a task is recorded', () => {
+  it('only after its terminal write, so the spare that replaces its sandbox never boots beside the task\'s own writes', async () => {
+    const { clock, services, task, sandbox, sandboxes } = await execution({ runMs: 100 });
+    const statusWhenSettled: unknown[] = [];
+    sandboxes.onSettled = (settled) => {
+      expect(settled).toBe(sandbox);
+      statusWhenSettled.push(services.memory.peek(taskKey(task.id))?.status);
+    };
+    await clock.advance(1000);
+    expect(statusWhenSettled).toEqual(['completed']);
   });
 });
