@@ -105,3 +105,29 @@ export function emulatorCpuSeconds(): number {
   }
   return seconds;
 }
+
+/**
+ * Waits until the local AWS is idle: under `idleShare` of a core over `windowMs`, for at most
+ * `maxWaitMs`. After heavy writes (the ticker section's 100,000 future tasks) the emulator keeps
+ * working through their stream records for minutes; a latency measured meanwhile would be the
+ * emulator's backlog, not the code's.
+ */
+export async function quietEmulator(options: { windowMs?: number; idleShare?: number; maxWaitMs?: number } = {}): Promise<{ waitedMs: number; quiet: boolean; share: number }> {
+  const { windowMs = 2000, idleShare = 0.1, maxWaitMs = 180_000 } = options;
+  const started = Date.now();
+  for (;;) {
+    const before = emulatorCpuSeconds();
+    if (!Number.isFinite(before)) return { waitedMs: 0, quiet: true, share: 0 };
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const share = (emulatorCpuSeconds() - before) / (windowMs / 1000);
+    const waitedMs = Date.now() - started;
+    if (share < idleShare || waitedMs >= maxWaitMs) return { waitedMs, quiet: share < idleShare, share };
+  }
+}
+
+/** `quietEmulator`, saying what it waited for when that was more than one look. */
+export async function startQuiet(): Promise<void> {
+  const q = await quietEmulator();
+  if (!q.quiet) console.log(`  the local AWS is still busy after ${Math.round(q.waitedMs / 1000)} s (${Math.round(q.share * 100)} % of a core): measuring anyway`);
+  else if (q.waitedMs > 2500) console.log(`  waited ${Math.round(q.waitedMs / 1000)} s for the local AWS to finish earlier work (idle now: ${Math.round(q.share * 100)} % of a core)`);
+}

@@ -22,7 +22,7 @@ import repoCatalogue from '../jobs/catalogue';
 import { awsClients, uniqueName } from '../test/support/aws';
 import { createTestEnvironment } from '../test/support/resources';
 import { countCalls } from './call-counter';
-import { runnerDollarsPerTask, tickerDollarsPerTask } from './compute';
+import { runnerDollarsPerTask, startQuiet, tickerDollarsPerTask } from './compute';
 import { readResults, round, writeSection } from './results';
 import { startInProcessRunner } from './in-process-runner';
 import { meterWriteUnits } from './write-units';
@@ -176,6 +176,7 @@ export async function benchCost(given?: { cpuSecondsPerTask: number; rssGbSecond
   console.log(`\n== cost of a small no-op task, end to end (SDK -> ticker -> runner, ${tasks} tasks per run, write units priced from the items) ==`);
   const section: Record<string, unknown> = { dollarsPerMillion: {}, tasksPerRun: tasks };
   for (const events of [false, true]) {
+    await startQuiet();
     const run = await costRun(tasks, events);
     const withoutCompute = run.dollarsPerTask * 1e6;
     const runnerPart = compute ? runnerDollarsPerTask({ ...compute, classVcpu, classMemoryGb }) : undefined;

@@ -28,7 +28,7 @@ import { SqsDispatcher } from '../functions/ticker/sqs-dispatcher';
 import { Ticker } from '../functions/ticker/tick';
 import repoCatalogue from '../jobs/catalogue';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
-import { cpuSplitOf, emulatorCpuSeconds } from './compute';
+import { cpuSplitOf, emulatorCpuSeconds, startQuiet } from './compute';
 import { round, writeSection } from './results';
 
 const REPO = join(__dirname, '..');
@@ -121,6 +121,8 @@ async function pipeline(env: TestEnvironment, tasks: number): Promise<PipelineRu
   });
   const writeSeconds = (Date.now() - writeStarted) / 1000;
   console.log(`  scheduled ${tasks} tasks through the SDK in ${f(writeSeconds)} s`);
+  // t0 is when they are all due and the emulator has finished with their writes.
+  await startQuiet();
   let ended = 0;
   const runners = Array.from({ length: RUNNERS }, (_, i) => spawnRunner(env, `pipeline-runner-${i + 1}`, () => void ended++));
   await Promise.all(runners.map((r) => r.ready));
@@ -227,6 +229,7 @@ export async function benchPipeline(): Promise<void> {
     console.log(`  end to end             ${f(run.tasksPerSecond, 2)} tasks/s`);
     console.log(`  lag due -> start       p50 ${f(run.lagMs.p50, 0)} ms, p99 ${f(run.lagMs.p99, 0)} ms   (all due at t0: mostly queueing behind ${RUNNERS * SLOTS} slots)`);
     const group = SLOTS;
+    await startQuiet();
     const fl = await floor(env, tasks, RUNNERS * SLOTS, group);
     const ratio = fl.tasksPerSecond / run.tasksPerSecond;
     console.log(`  floor                  ${f(fl.tasksPerSecond, 2)} tasks/s (${tasks} tasks, ${RUNNERS * SLOTS} in flight, SQS batches of ${group}; ${f(fl.seconds)} s)`);

@@ -35,7 +35,7 @@ import { awsClients } from '../test/support/aws';
 import { createTestEnvironment, type TestEnvironment } from '../test/support/resources';
 import repoCatalogue from '../jobs/catalogue';
 import { countCalls } from './call-counter';
-import { cpuSecondsOf, cpuSplitOf, descendantsOf, emulatorCpuSeconds } from './compute';
+import { cpuSecondsOf, cpuSplitOf, descendantsOf, emulatorCpuSeconds, startQuiet } from './compute';
 import { round, writeSection } from './results';
 import { startInProcessRunner } from './in-process-runner';
 
@@ -417,6 +417,7 @@ export async function benchRunner(): Promise<RunnerFigures> {
   try {
     // A freshly started emulator (DynamoDB Local is a JVM) answers several times slower in its first
     // minutes; the floor is measured on the warm one after the phase, so the phase gets it warm too.
+    await startQuiet();
     const warmUp = await writeFloor(latencyEnv, 200);
     console.log(`  emulator warm-up       ${warmUp.length} start + terminal writes, p50 ${f(percentile(warmUp, 50))} ms (not counted)`);
     const phase = await runPhase(latencyEnv, { ...common, tasks: sequential, feed: 'one-at-a-time' });
@@ -437,6 +438,7 @@ export async function benchRunner(): Promise<RunnerFigures> {
   console.log(`\n-- ${tasks} no-op tasks preloaded, ${slots} slots busy (throughput, memory, overhead under load)`);
   const env = await createTestEnvironment('bench-runner');
   try {
+    await startQuiet();
     const producerCalls = countCalls(env.clients);
     const loadStarted = Date.now();
     await preload(env, repoCatalogue, 'noop', tasks);
