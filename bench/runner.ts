@@ -14,6 +14,10 @@
  *   BENCH_RUNNER_SPARES  warm sandboxes kept ahead (default: the runner's default, 1)
  *   BENCH_RUNNER_COUNT_TASKS  tasks of the in-process run that counts AWS calls (default 100)
  *   BENCH_RUNNER_PROFILE  a directory: the runner process writes a V8 CPU profile there (--cpu-prof)
+ *   BENCH_RUNNER_BASELINE  a commit: also runs that commit's own runner bench on the same load and
+ *                          emulator right after, and prints the throughput ratio (bench/baseline.ts)
+ *
+ * The runner process gets no NODE_EXTRA_CA_CERTS, as in its image (see bench/baseline.ts).
  *
  * Assumes the local AWS is up at AWS_ENDPOINT_URL (bench/index.ts ensures it).
  */
@@ -37,6 +41,7 @@ import repoCatalogue from '../jobs/catalogue';
 import { countCalls } from './call-counter';
 import { cpuSecondsOf, cpuSplitOf, descendantsOf, emulatorCpuSeconds, startQuiet } from './compute';
 import { round, writeSection } from './results';
+import { baselineThroughput, containerLikeEnv } from './baseline';
 import { startInProcessRunner } from './in-process-runner';
 
 const REPO = join(__dirname, '..');
@@ -194,7 +199,7 @@ async function runPhase(env: TestEnvironment, options: { tasks: number; slots: n
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
+      ...containerLikeEnv(),
       JOBFLEET_TABLE: env.config.tableName,
       JOBFLEET_BUCKET: env.config.bucket,
       JOBFLEET_QUEUES: JSON.stringify(env.config.queueUrls),
@@ -380,6 +385,8 @@ const ISSUE_TASKS_PER_SECOND = { low: 10.7, high: 17.3 };
 export interface RunnerFigures {
   readonly overheadMs: { p50: number; p99: number };
   readonly tasksPerSecond: number;
+  /** BENCH_RUNNER_BASELINE: the same load through an earlier commit's runner, in the same run. */
+  readonly vsBaseline?: { readonly commit: string; readonly baselineTasksPerSecond: number; readonly ratio: number };
   readonly rssMB: { steady: number; peak: number };
   readonly pssMB: { steady: number; peak: number };
   /** Overhead minus the two DynamoDB writes, and the emulator's time for those writes alone. */
@@ -493,6 +500,17 @@ export async function benchRunner(): Promise<RunnerFigures> {
     await env.cleanup();
   }
 
+  // 2b. The same load through an earlier commit's runner, minutes apart on the same emulator (opt-in).
+  const baselineCommit = process.env.BENCH_RUNNER_BASELINE;
+  if (baselineCommit && figures.tasksPerSecond !== undefined) {
+    console.log(`\n-- the same ${tasks} tasks through ${baselineCommit}'s runner (BENCH_RUNNER_BASELINE)`);
+    await startQuiet();
+    const base = await baselineThroughput(baselineCommit, tasks);
+    const ratio = figures.tasksPerSecond / base.tasksPerSecond;
+    console.log(`  throughput vs ${base.commit}   ${f(figures.tasksPerSecond)} against ${f(base.tasksPerSecond)} tasks/s: ${f(ratio, 2)} x   target: >= 2  ${ok(ratio >= 2)}`);
+    figures.vsBaseline = { commit: base.commit, baselineTasksPerSecond: base.tasksPerSecond, ratio };
+  }
+
   // 3. The AWS calls the runner itself makes per task.
   const countTasks = intEnv('BENCH_RUNNER_COUNT_TASKS', 100);
   const calls = await countRunnerCalls(countTasks, slots);
@@ -516,6 +534,7 @@ export async function benchRunner(): Promise<RunnerFigures> {
     throughputVsRawSpawn: round(result.throughputVsRawSpawn, 3),
     sqsCallsPerTask: round(result.sqsCallsPerTask, 3),
     callsPerTask: result.callsPerTask,
+    ...(result.vsBaseline ? { vsBaseline: { ...result.vsBaseline, ratio: round(result.vsBaseline.ratio, 3) } } : {}),
     slots,
     tasks,
   });
