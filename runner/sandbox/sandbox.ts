@@ -336,8 +336,8 @@ export class SandboxPool implements SandboxSource {
     const taken = sandbox ?? new Sandbox(this.spec);
     // A lone task's replacement boots once that task is recorded: on a runner's few cores a Node
     // process booting beside the task slows its own exit and writes (one task at a time in the
-    // bench: p50 49 -> 39 ms). A second task in flight, or no warm spare left to take, means the
-    // next take is near: boot at once.
+    // bench: p50 49 -> 36-38 ms, p99 81 -> 50-55). A second task in flight, or no warm spare left
+    // to take, means the next take is near: boot at once.
     if (sandbox && !this.awaiting) this.awaiting = { sandbox: taken, timer: this.clock.setTimer(REFILL_DEFER_MS, () => this.refillSoon()) };
     else this.refillSoon();
     return taken;
